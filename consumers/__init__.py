@@ -1,0 +1,1 @@
+"""Followers and consumers that feed projections from the log."""

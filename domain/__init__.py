@@ -1,0 +1,1 @@
+"""Domain layer: aggregates, rules, calendar and the application; free of I/O."""

@@ -1,0 +1,1 @@
+"""Infrastructure: settings, event-store wiring, personal-data store, city data."""

@@ -1,0 +1,1 @@
+"""City reference-data files, one per city."""
