@@ -1,0 +1,73 @@
+"""What needs and proposals share: status rules read from a table, and `effective_at`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import ActionNotAllowed, EffectiveAtBeforePrevious
+from domain.states import Transition, allowed_actions
+
+
+class TrackedAggregate(Aggregate):
+    """An aggregate whose actions are governed by a transition table.
+
+    Every event carries `effective_at` (when the act really happened) and
+    `actor` (the user id); the library's `timestamp` is the `recorded_at`.
+    """
+
+    transitions: ClassVar[dict[str, Transition]]
+    #: Japanese name used in messages ("ニーズ", "事業提案")
+    label_ja: ClassVar[str]
+
+    if TYPE_CHECKING:  # set by the events; annotated at class level only for type checkers,
+        # because the library turns runtime class annotations into constructor fields
+        status: str
+        effective_at: datetime
+
+    def allowed_actions(self) -> list[str]:
+        """The public actions allowed now, guards included."""
+        return [a for a in allowed_actions(self.transitions, self.status) if self._guard(a)]
+
+    def _guard(self, action: str) -> bool:
+        """Extra conditions beyond the status table (overridden where there are any)."""
+        return True
+
+    def _require(self, action: str) -> Transition:
+        transition = self.transitions[action]
+        if self.status not in transition.sources or not self._guard(action):
+            raise ActionNotAllowed(
+                f"{self.label_ja}は現在「{self.status}」のため「{action}」はできません"
+                f" ({action} is not allowed while {self.status})",
+                current_status=self.status,
+                allowed_actions=self.allowed_actions(),
+            )
+        return transition
+
+    def check_effective_at(self, effective_at: datetime) -> None:
+        """Refuse an act dated before this aggregate's previous one."""
+        if effective_at < self.effective_at:
+            raise EffectiveAtBeforePrevious(
+                f"effective_at {effective_at.isoformat()} は前回の記録"
+                f" {self.effective_at.isoformat()} より前です"
+                " (effective_at is before the previous event of this record)"
+            )
+
+    def _moved(self, effective_at: datetime, target: str | None) -> None:
+        """Bookkeeping shared by every event handler."""
+        self.effective_at = effective_at
+        if target is not None:
+            self.status = target
+
+    @property
+    def recorded_at(self) -> datetime:
+        """When the aggregate was first stored (the server's clock)."""
+        return self.created_on
+
+    def state(self) -> dict[str, Any]:
+        """A plain copy of the aggregate's attributes, for views that keep its state."""
+        data = dict(self.__dict__)
+        data.pop("_pending_events", None)
+        return data
