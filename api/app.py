@@ -1,0 +1,57 @@
+"""The FastAPI application: routers under `/api/v1`, problems for every error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from api import needs, problems, proposals, reference
+from api.bootstrap import Container, build
+from api.middleware import BodyLimit, Idempotency
+
+DESCRIPTION = """\
+つなぎ (Tsunagi) connects what ward offices and community exchange rooms hear to
+head-office policy, and measures whether the city responds.
+
+Every request but `/healthz` and these pages needs `Authorization: Bearer <token>`
+(tokens come from `tsunagi users add`). Errors are RFC 9457 problems.
+"""
+
+
+def create_app(container: Container | None = None, *, follow: bool = True) -> FastAPI:
+    """Build the app; the follower that keeps the views runs while the app is served."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        c: Container = app.state.container
+        if follow:
+            c.follower.start()
+        try:
+            yield
+        finally:
+            if follow:
+                c.follower.stop()
+
+    app = FastAPI(title="Tsunagi つなぎ", version="1", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.container = container or build()
+    problems.install(app)
+    app.add_middleware(Idempotency)
+    app.add_middleware(BodyLimit)  # outermost: refuse oversize bodies first
+
+    v1 = APIRouter(prefix="/api/v1")
+    v1.include_router(reference.router)
+    v1.include_router(needs.router)
+    v1.include_router(proposals.router)
+    app.include_router(v1)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, object]:
+        """Liveness, and how far the views have caught up with the log."""
+        c: Container = app.state.container
+        return {"status": "ok", "log_position": c.app.position(),
+                "view_position": c.follower.position()}
+
+    return app

@@ -1,0 +1,102 @@
+"""FastAPI dependencies: the container, the signed-in actor, `If-Match`, `min_position`."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.bootstrap import Container
+from api.problems import ServiceUnavailable
+from domain.permissions import Actor
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `tsunagi users add`")
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+#: namespace for ids derived from Idempotency-Key, so a retry meets the same aggregate
+IDEMPOTENT_IDS = uuid.UUID("6f1c1a52-2f4e-4d8e-9a61-7a2b3c4d5e6f")
+
+
+def container(request: Request) -> Container:
+    """The application's container."""
+    c: Container = request.app.state.container
+    return c
+
+
+ContainerDep = Annotated[Container, Depends(container)]
+
+
+def current_actor(
+    c: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The user behind the bearer token, or 401."""
+    unauthenticated = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(401, "Authorization: Bearer <token> が必要です"
+                                 " (a bearer token is required)", headers=unauthenticated)
+    user = c.users.authenticate(credentials.credentials)
+    if user is None:
+        raise HTTPException(401, "トークンが無効です (the token is not valid or was revoked)",
+                            headers=unauthenticated)
+    return user.actor()
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def expected_version(
+    if_match: Annotated[str | None, Header(description='`"<version>"` from the ETag')] = None,
+) -> int | None:
+    """The version named by `If-Match`; an unreadable one can match nothing (-1)."""
+    if if_match is None:
+        return None
+    found = _ETAG.match(if_match)
+    return int(found.group(1)) if found else -1
+
+
+IfMatchDep = Annotated[int | None, Depends(expected_version)]
+
+
+def creation_id(
+    actor: ActorDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> uuid.UUID | None:
+    """The id a creation will take: derived from the key, so a retry meets the same record."""
+    if idempotency_key is None:
+        return None
+    return uuid.uuid5(IDEMPOTENT_IDS, f"{actor.id}:{idempotency_key}")
+
+
+CreationIdDep = Annotated[uuid.UUID | None, Depends(creation_id)]
+
+
+def wait_for_views(
+    c: ContainerDep,
+    min_position: Annotated[int | None, Query(ge=0, description="Answer once the view has"
+                                                                " processed this log position")]
+    = None,
+) -> None:
+    """Hold a read until the views reflect `min_position` (up to the configured wait)."""
+    if min_position is None:
+        return
+    if not c.follower.wait_for(min_position, c.settings.min_position_wait):
+        raise ServiceUnavailable(
+            f"一覧はまだ位置 {min_position} まで反映されていません (view at"
+            f" {c.follower.position()}, asked for {min_position}); retry shortly")
+
+
+def log_reached(
+    c: ContainerDep,
+    min_position: Annotated[int | None, Query(ge=0)] = None,
+) -> None:
+    """Reads of one record come from the log itself; it must hold `min_position`."""
+    if min_position is not None and c.app.position() < min_position:
+        raise ServiceUnavailable(f"位置 {min_position} はまだ記録されていません"
+                                 " (that log position does not exist yet)")
+
+
+FreshViews = Depends(wait_for_views)
+FreshLog = Depends(log_reached)

@@ -1,0 +1,67 @@
+"""Request-level rules: the 1 MiB body limit and `Idempotency-Key` replay."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.problems import problem
+from infra.idempotency import StoredResponse, body_digest
+
+MAX_BODY = 1024 * 1024
+_REPLAYED_HEADERS = ("content-type", "etag", "location")
+
+
+class BodyLimit(BaseHTTPMiddleware):
+    """Refuse bodies over 1 MiB with 413 before any work is done."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        declared = request.headers.get("content-length")
+        too_big = declared is not None and declared.isdigit() and int(declared) > MAX_BODY
+        if not too_big and request.method in ("POST", "PUT", "PATCH"):
+            too_big = len(await request.body()) > MAX_BODY
+        if too_big:
+            return problem(413, "body-too-large",
+                           "送信内容が大きすぎます / Request body too large",
+                           "本文は 1 MiB までです (the body may be at most 1 MiB)")
+        return await call_next(request)
+
+
+class Idempotency(BaseHTTPMiddleware):
+    """A POST retried with the same key and body gets the first response again."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        key = request.headers.get("idempotency-key")
+        auth = request.headers.get("authorization", "")
+        if request.method != "POST" or not key or not auth.lower().startswith("bearer "):
+            return await call_next(request)
+        c = request.app.state.container
+        user = await to_thread.run_sync(c.users.authenticate, auth[7:].strip())
+        if user is None:
+            return await call_next(request)  # the endpoint answers 401
+        body = await request.body()
+        digest = body_digest(body)
+        scope = (user.id, request.method, request.url.path, key)
+        stored = await to_thread.run_sync(c.idempotency.get, *scope)
+        if stored is not None:
+            if stored.body_hash != digest:
+                return problem(422, "idempotency-key-reused",
+                               "Idempotency-Key が別の内容で再利用されました"
+                               " / Idempotency-Key reused",
+                               "同じキーで異なる内容が送られました。新しいキーを使ってください"
+                               " (this key was used with a different body)")
+            return Response(stored.body, status_code=stored.status, headers=stored.headers)
+        response = await call_next(request)
+        if response.status_code >= 500:
+            return response
+        chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+        content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
+        headers = {k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS}
+        await to_thread.run_sync(c.idempotency.put, *scope,
+                                 StoredResponse(digest, response.status_code, headers, content))
+        return Response(content, status_code=response.status_code,
+                        headers=dict(response.headers))
+
+

@@ -1,0 +1,165 @@
+"""A thin, two-backend SQL helper for Tsunagi's own tables (not the event store).
+
+Statements are written once with `?` placeholders; the PostgreSQL backend turns
+them into psycopg's `%s`. Only portable SQL is used (ON CONFLICT, standard types).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class Tx(ABC):
+    """One open transaction."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+
+    @abstractmethod
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row of the last statement."""
+
+    @abstractmethod
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """The remaining rows of the last statement."""
+
+    @property
+    @abstractmethod
+    def rowcount(self) -> int:
+        """Rows touched by the last statement."""
+
+
+class Database(ABC):
+    """A place for tables, opened per transaction."""
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """Commit on success, roll back on error."""
+        yield  # type: ignore[misc]
+
+    def execute_script(self, statements: Sequence[str]) -> None:
+        """Run DDL statements in one transaction."""
+        with self.transaction() as tx:
+            for statement in statements:
+                tx.execute(statement)
+
+    def close(self) -> None:  # noqa: B027 — optional to override
+        """Release connections."""
+
+    def scrub(self) -> None:  # noqa: B027 — optional to override
+        """Make deleted rows unrecoverable from the files where the backend can."""
+
+
+class _SQLiteTx(Tx):
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql, tuple(params))
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._cursor.fetchall()]
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class SQLiteDatabase(Database):
+    """A SQLite file in WAL mode; one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows are overwritten, so erased personal data leaves no trace in the file.
+            conn.execute("PRAGMA secure_delete=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteTx(cursor)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        else:
+            cursor.execute("COMMIT")
+        finally:
+            cursor.close()
+
+
+    def scrub(self) -> None:
+        # The write-ahead log still holds old page images until checkpointed away.
+        self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+class _PostgresTx(Tx):
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql.replace("?", "%s"), tuple(params))
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._cursor.fetchall()]
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
+
+class PostgresDatabase(Database):
+    """A PostgreSQL database through a small connection pool."""
+
+    def __init__(self, url: str, max_size: int = 10) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self._pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True,
+                                    kwargs={"autocommit": False})
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _PostgresTx(cursor)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_database(url_or_path: str | Path) -> Database:
+    """A PostgreSQL database for a `postgresql://` URL, else a SQLite file."""
+    text = str(url_or_path)
+    if text.startswith(("postgresql://", "postgres://")):
+        return PostgresDatabase(text)
+    return SQLiteDatabase(Path(text))
