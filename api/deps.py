@@ -51,8 +51,8 @@ def expected_version(
     if_match: Annotated[str | None, Header(description='`"<version>"` from the ETag')] = None,
 ) -> int | None:
     """The version named by `If-Match`; an unreadable one can match nothing (-1)."""
-    if if_match is None:
-        return None
+    if if_match is None or if_match.strip() == "*":
+        return None  # `*` matches any current version
     found = _ETAG.match(if_match)
     return int(found.group(1)) if found else -1
 

@@ -15,6 +15,8 @@ from domain import errors
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "/problems/"
+#: fields of a domain error that come from the query string rather than the body
+QUERY_FIELDS = frozenset({"cursor"})
 
 #: domain error class → HTTP status (the most specific class wins)
 STATUS_OF: list[tuple[type[errors.DomainError], int]] = [
@@ -54,7 +56,8 @@ def domain_problem(exc: errors.DomainError) -> JSONResponse:
     if isinstance(exc, errors.ActionNotAllowed):
         extra = {"current_status": exc.current_status, "allowed_actions": exc.allowed_actions}
     if isinstance(exc, errors.InvalidCommand):
-        extra = {"errors": [{"loc": ["body", exc.field] if exc.field else ["body"],
+        where = "query" if exc.field in QUERY_FIELDS else "body"
+        extra = {"errors": [{"loc": [where, exc.field] if exc.field else [where],
                              "msg": exc.detail}]}
     return problem(status, exc.slug, exc.title, exc.detail, **extra)
 

@@ -21,6 +21,7 @@ from domain.calendar import BusinessCalendar
 from domain.errors import (
     ConcurrentChange,
     EffectiveAtInFuture,
+    InvalidCommand,
     NeedNotFound,
     NeedNotProposable,
     NotFound,
@@ -36,6 +37,8 @@ from domain.proposal import Proposal
 from domain.reference import CityData
 from domain.states import NeedStatus
 
+#: acts before this year are refused (the holiday calendar and the city's records start later)
+EARLIEST_YEAR = 2000
 A = TypeVar("A", bound=TrackedAggregate)
 T = TypeVar("T")
 
@@ -192,8 +195,9 @@ class Tsunagi(Application[UUID]):
         """Delete the reporter's data for good; the need and its history stay."""
         need = self.get_need(need_id)
         require(actor, NEED_RULES, "erase-personal-data", self._need_scope(need))
-        if need.reporter_ref is not None:
-            self.vault.erase(need.reporter_ref)
+        if need.reporter_ref is None:
+            return Outcome(need, self.position())  # nothing left to erase: no new event
+        self.vault.erase(need.reporter_ref)
         need.erase_personal_data(effective_at=need.effective_at, actor=actor.id)
         return self._save(need)
 
@@ -349,6 +353,10 @@ class Tsunagi(Application[UUID]):
               aggregate: TrackedAggregate | None = None) -> datetime:
         now = self.clock()
         when = effective_at if effective_at is not None else now
+        if when.year < EARLIEST_YEAR:
+            raise InvalidCommand(f"effective_at は {EARLIEST_YEAR} 年以降の日時です"
+                                 f" (effective_at must be in {EARLIEST_YEAR} or later)",
+                                 "effective_at")
         if when > now:
             raise EffectiveAtInFuture(f"effective_at {when.isoformat()} は未来の日時です"
                                       " (effective_at is in the future)")

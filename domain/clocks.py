@@ -74,18 +74,22 @@ def read_clock(facts: ClockFacts, target: int, calendar: BusinessCalendar,
     if facts.started_at is None or facts.started_at > now:
         return ClockReading(facts.name, "not_started", None, None, None, 0, target, None, None)
     start = facts.started_at
-    stopped = facts.stopped_at if facts.stopped_at is not None and facts.stopped_at <= now \
-        else None
+    stopped = facts.stopped_at
+    if stopped is not None and (stopped > now or (
+            facts.cancelled_at is not None and facts.cancelled_at < stopped)):
+        stopped = None  # not yet stopped at `now`, or cancelled first (a cancelled clock stays so)
     cancelled = (stopped is None and facts.cancelled_at is not None
                  and facts.cancelled_at <= now)
     end = stopped or (facts.cancelled_at if cancelled else None) or now
     paused = 0
     in_pause = False
     for asked, answered in facts.pauses:
-        if asked >= end:
+        if asked > end:
             continue
-        pause_end = answered if answered is not None and answered <= end else end
-        if pause_end is end and stopped is None and not cancelled:
+        still_paused = answered is None or answered > end
+        pause_end = end if still_paused else answered
+        assert pause_end is not None
+        if still_paused and stopped is None and not cancelled:
             in_pause = True
         paused += calendar.elapsed(asked, pause_end)
     business_days = calendar.elapsed(start, end) - paused

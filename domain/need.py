@@ -106,6 +106,9 @@ class Need(TrackedAggregate):
         if into.id == self.id:
             raise MergeTargetInvalid("ニーズを自分自身に統合することはできません"
                                      " (cannot merge a need into itself)")
+        if into.ward != self.ward:
+            raise MergeTargetInvalid(f"統合先のニーズは別の区 ({into.ward}) のものです"
+                                     f" (the target need belongs to ward {into.ward})")
         if into.status in (NeedStatus.MERGED, NeedStatus.CLOSED):
             raise MergeTargetInvalid(
                 f"統合先のニーズは「{into.status}」です (the target need is {into.status})"

@@ -171,6 +171,9 @@ class Proposal(TrackedAggregate):
         if outcome not in BUDGET_OUTCOMES:
             raise InvalidCommand(f"outcome は {', '.join(BUDGET_OUTCOMES)} のいずれかです",
                                  "outcome")
+        if outcome == P.BUDGETED and amount_jpy is None:
+            raise InvalidCommand("予算化には amount_jpy が必要です (a budgeted outcome names"
+                                 " the amount)", "amount_jpy")
         self._budget_recorded(outcome=outcome, fiscal_year=fiscal_year, amount_jpy=amount_jpy,
                               effective_at=effective_at, actor=actor)
 

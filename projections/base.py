@@ -18,6 +18,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Transcoder
 
 from domain.base import TrackedAggregate
+from domain.errors import InvalidCommand
 from infra.sql import Database, Tx
 
 TRACKING_SCHEMA = (
@@ -99,17 +100,27 @@ def like_pattern(query: str) -> str:
     return f"%{escaped}%"
 
 
+class InvalidCursor(InvalidCommand):
+    """A `cursor` that no page of ours handed out."""
+
+    slug = "invalid-cursor"
+
+    def __init__(self) -> None:
+        super().__init__("cursor が正しくありません。前のページの next_cursor を使ってください"
+                         " (the cursor is not one this list gave out)", "cursor")
+
+
 def encode_cursor(*values: Any) -> str:
     """An opaque keyset cursor."""
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
 
 
 def decode_cursor(cursor: str) -> list[Any]:
-    """The values inside a cursor; ValueError when it was not one of ours."""
+    """The values inside a cursor; `InvalidCursor` when it was not one of ours."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
-        raise ValueError("invalid cursor") from exc
-    if not isinstance(values, list):
-        raise ValueError("invalid cursor")
+        raise InvalidCursor() from exc
+    if not isinstance(values, list) or len(values) != 2:
+        raise InvalidCursor()
     return values
