@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api import needs, problems, proposals, reference
+from api import needs, problems, proposals, reference, views
 from api.bootstrap import Container, build
 from api.middleware import BodyLimit, Idempotency
 
@@ -45,6 +45,7 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
     v1.include_router(reference.router)
     v1.include_router(needs.router)
     v1.include_router(proposals.router)
+    v1.include_router(views.router)
     app.include_router(v1)
 
     @app.get("/healthz", tags=["operations"])

@@ -18,8 +18,10 @@ from infra.settings import Settings
 from infra.sql import Database, open_database
 from infra.users import UserStore
 from projections.base import View
+from projections.department_queue import DepartmentQueue
 from projections.needs_index import NeedsIndex
 from projections.proposals_index import ProposalsIndex
+from projections.ward_feedback import WardFeedback
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Container:
     idempotency: IdempotencyStore
     needs_index: NeedsIndex
     proposals_index: ProposalsIndex
+    department_queue: DepartmentQueue
+    ward_feedback: WardFeedback
     follower: Follower
     databases: list[Database] = field(default_factory=list)
 
@@ -77,8 +81,11 @@ def build(settings: Settings | None = None, clock: Clock = utc_now) -> Container
     transcoder = app.mapper.transcoder
     needs_index = NeedsIndex(views_db, transcoder)
     proposals_index = ProposalsIndex(views_db, transcoder)
-    follower = Follower(app, [needs_index, proposals_index],
+    department_queue = DepartmentQueue(views_db, transcoder)
+    ward_feedback = WardFeedback(views_db, transcoder)
+    follower = Follower(app, [needs_index, proposals_index, department_queue, ward_feedback],
                         poll_interval=settings.poll_interval)
     return Container(settings, city, calendar, clock, app, vault, UserStore(ops_db, city),
-                     IdempotencyStore(ops_db), needs_index, proposals_index, follower,
+                     IdempotencyStore(ops_db), needs_index, proposals_index, department_queue,
+                     ward_feedback, follower,
                      databases)

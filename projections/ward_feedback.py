@@ -1,0 +1,164 @@
+"""Ward and office feedback: every need heard there, with what became of it.
+
+One row per need (its state, its latest own feedback) carrying the status and
+latest feedback of its proposal; when a proposal's status or feedback changes,
+every need row of that proposal is updated. Proposal states are kept in a
+second table so that a need joining a proposal picks up its current facts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from domain.need import Need
+from domain.proposal import Proposal
+from infra.sql import Tx
+from projections.base import Event, View, decode_cursor, encode_cursor
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One need of a ward or office, with its proposal's status and the latest feedback."""
+
+    need: Need
+    proposal_status: str | None
+    latest_feedback: dict[str, Any] | None  # {message, delivered_on}
+
+
+def _latest(feedback: list[dict[str, Any]]) -> str | None:
+    """The most recent feedback (by delivery date, then when recorded) as JSON text."""
+    if not feedback:
+        return None
+    last = max(feedback, key=lambda f: (f["delivered_on"], f["effective_at"]))
+    return json.dumps({"message": last["message"],
+                       "delivered_on": last["delivered_on"].isoformat(),
+                       "effective_at": last["effective_at"].astimezone(UTC).isoformat()})
+
+
+def _more_recent(*texts: str | None) -> dict[str, Any] | None:
+    found = [json.loads(t) for t in texts if t]
+    if not found:
+        return None
+    last = max(found, key=lambda f: (f["delivered_on"], f["effective_at"]))
+    return {"message": last["message"], "delivered_on": last["delivered_on"]}
+
+
+class WardFeedback(View):
+    """A row per need with its proposal's status and latest feedback."""
+
+    name = "ward_feedback"
+    tables = ("ward_feedback_needs", "ward_feedback_proposals")
+    schema = (
+        "CREATE TABLE IF NOT EXISTS ward_feedback_needs ("
+        " id TEXT PRIMARY KEY, ward TEXT NOT NULL, office TEXT NOT NULL,"
+        " recorded_at TEXT NOT NULL, proposal TEXT, need_feedback TEXT,"
+        " proposal_status TEXT, proposal_feedback TEXT, state TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS ward_feedback_needs_ward"
+        " ON ward_feedback_needs (ward, recorded_at, id)",
+        "CREATE INDEX IF NOT EXISTS ward_feedback_needs_office"
+        " ON ward_feedback_needs (office, recorded_at, id)",
+        "CREATE INDEX IF NOT EXISTS ward_feedback_needs_proposal"
+        " ON ward_feedback_needs (proposal)",
+        "CREATE TABLE IF NOT EXISTS ward_feedback_proposals ("
+        " id TEXT PRIMARY KEY, status TEXT NOT NULL, feedback TEXT, state TEXT NOT NULL)",
+    )
+
+    # ── keeping the facts ─────────────────────────────────────────────────
+
+    def handle(self, tx: Tx, event: Event) -> None:
+        if isinstance(event, Proposal.Event):
+            self._proposal(tx, event)
+        elif isinstance(event, Need.Event):
+            self._need(tx, event)
+
+    def _proposal(self, tx: Tx, event: Proposal.Event) -> None:
+        proposal: Proposal | None = None
+        if event.originator_version > 1:
+            tx.execute("SELECT state FROM ward_feedback_proposals WHERE id = ?",
+                       (str(event.originator_id),))
+            row = tx.fetchone()
+            if row is None:
+                return  # its creation predates this view's data; a rebuild restores it
+            proposal = self.decode_state(Proposal, row[0])  # type: ignore[assignment]
+        proposal = event.mutate(proposal)
+        assert proposal is not None
+        feedback = _latest(proposal.feedback)
+        tx.execute(
+            "INSERT INTO ward_feedback_proposals (id, status, feedback, state)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
+            " feedback = excluded.feedback, state = excluded.state",
+            (str(proposal.id), proposal.status, feedback, self.encode_state(proposal)),
+        )
+        tx.execute("UPDATE ward_feedback_needs SET proposal_status = ?, proposal_feedback = ?"
+                   " WHERE proposal = ?", (proposal.status, feedback, str(proposal.id)))
+
+    def _need(self, tx: Tx, event: Need.Event) -> None:
+        need: Need | None = None
+        if event.originator_version > 1:
+            tx.execute("SELECT state FROM ward_feedback_needs WHERE id = ?",
+                       (str(event.originator_id),))
+            row = tx.fetchone()
+            if row is None:
+                return
+            need = self.decode_state(Need, row[0])  # type: ignore[assignment]
+        need = event.mutate(need)
+        assert need is not None
+        proposal = str(need.proposal) if need.proposal is not None else None
+        proposal_status: str | None = None
+        proposal_feedback: str | None = None
+        if proposal is not None:
+            tx.execute("SELECT status, feedback FROM ward_feedback_proposals WHERE id = ?",
+                       (proposal,))
+            row = tx.fetchone()
+            if row is not None:
+                proposal_status, proposal_feedback = row[0], row[1]
+        tx.execute(
+            "INSERT INTO ward_feedback_needs (id, ward, office, recorded_at, proposal,"
+            " need_feedback, proposal_status, proposal_feedback, state)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET ward = excluded.ward, office = excluded.office,"
+            " proposal = excluded.proposal, need_feedback = excluded.need_feedback,"
+            " proposal_status = excluded.proposal_status,"
+            " proposal_feedback = excluded.proposal_feedback, state = excluded.state",
+            (str(need.id), need.ward, need.office, need.recorded_at.isoformat(), proposal,
+             _latest(need.feedback), proposal_status, proposal_feedback,
+             self.encode_state(need)),
+        )
+
+    # ── reading ───────────────────────────────────────────────────────────
+
+    def list(self, column: str, value: str, limit: int,
+             cursor: str | None) -> tuple[list[FeedbackItem], str | None]:
+        """A page of the needs of a ward or office (`column`), newest first.
+
+        Raises ValueError for a cursor that is not one of ours.
+        """
+        if column not in ("ward", "office"):
+            raise ValueError(f"cannot list by {column}")
+        where = [f"{column} = ?"]
+        params: list[Any] = [value]
+        if cursor:
+            values = decode_cursor(cursor)
+            if len(values) != 2 or not all(isinstance(v, str) for v in values):
+                raise ValueError("invalid cursor")
+            recorded_at, last_id = values
+            where.append("(recorded_at < ? OR (recorded_at = ? AND id < ?))")
+            params.extend([recorded_at, recorded_at, last_id])
+        sql = ("SELECT id, recorded_at, state, need_feedback, proposal_status,"
+               " proposal_feedback FROM ward_feedback_needs WHERE " + " AND ".join(where)
+               + " ORDER BY recorded_at DESC, id DESC LIMIT ?")
+        params.append(limit + 1)
+        with self.db.transaction() as tx:
+            tx.execute(sql, params)
+            rows = tx.fetchall()
+        items = [
+            FeedbackItem(need=self.decode_state(Need, r[2]),  # type: ignore[arg-type]
+                         proposal_status=r[4], latest_feedback=_more_recent(r[3], r[5]))
+            for r in rows[:limit]
+        ]
+        next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) \
+            if len(rows) > limit else None
+        return items, next_cursor
