@@ -172,7 +172,12 @@ class Tsunagi(Application[UUID]):
                     effective_at=when, actor=actor.id,
                     **{"school_district": None, "residents_affected": None,
                        "urgency": "normal", "location": None, "plan_goals": [], **fields})
-        return self._save(need)
+        try:
+            return self._save(need)
+        except ConcurrentChange:
+            if need_id in self.repository:  # an identical twin (same key) won the race
+                return Outcome(self.get_need(need_id), self.position())
+            raise
 
     def act_on_need(self, actor: Actor, need_id: UUID, action: str,
                     expected_version: int | None = None, effective_at: datetime | None = None,
@@ -213,6 +218,15 @@ class Tsunagi(Application[UUID]):
         self._check_refs(fields)
         require(actor, PROPOSAL_RULES, "create", Scope(ward=fields["ward"]))
         when = self._when(effective_at)
+        try:
+            return self._draft(actor, fields, proposal_id, when)
+        except (ConcurrentChange, NeedNotProposable):
+            if proposal_id in self.repository:  # an identical twin (same key) won the race
+                return Outcome(self.get_proposal(proposal_id), self.position())
+            raise
+
+    def _draft(self, actor: Actor, fields: dict[str, Any], proposal_id: UUID,
+               when: datetime) -> Outcome[Proposal]:
         needs = self._proposable_needs(fields["ward"], fields.get("needs", []))
         proposal = Proposal(id=proposal_id, city=self.city.id, effective_at=when,
                             actor=actor.id,
