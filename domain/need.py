@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.base import TrackedAggregate
-from domain.errors import MergeTargetInvalid
+from domain.errors import InvalidCommand, MergeTargetInvalid
 from domain.states import NEED_TRANSITIONS, NeedStatus
 
 SOURCES = (
@@ -81,6 +81,10 @@ class Need(TrackedAggregate):
     def amend(self, changes: dict[str, Any], effective_at: datetime, actor: str) -> None:
         """Correct what was recorded, while the need is still with the ward."""
         self._require("amend")
+        unknown = sorted(set(changes) - set(AMENDABLE))
+        if unknown:
+            raise InvalidCommand(f"変更できない項目です: {', '.join(unknown)}"
+                                 f" (only {', '.join(AMENDABLE)} may be amended)", unknown[0])
         self._amended(changes=changes, effective_at=effective_at, actor=actor)
 
     def triage(self, policy_area: str | None, urgency: str | None, note: str | None,

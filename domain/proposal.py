@@ -112,6 +112,10 @@ class Proposal(TrackedAggregate):
     def amend(self, changes: dict[str, Any], effective_at: datetime, actor: str) -> None:
         """Change a draft (the application takes care of needs joining or leaving)."""
         self._require("amend")
+        unknown = sorted(set(changes) - set(AMENDABLE))
+        if unknown:
+            raise InvalidCommand(f"変更できない項目です: {', '.join(unknown)}"
+                                 f" (only {', '.join(AMENDABLE)} may be amended)", unknown[0])
         self._amended(changes=changes, effective_at=effective_at, actor=actor)
 
     def submit(self, effective_at: datetime, actor: str) -> None:
