@@ -12,7 +12,7 @@ import json
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Transcoder
@@ -26,6 +26,7 @@ TRACKING_SCHEMA = (
 )
 
 Event = DomainEventProtocol[Any]
+A = TypeVar("A", bound=TrackedAggregate)
 
 
 class View(ABC):
@@ -81,7 +82,23 @@ class View(ABC):
         """The aggregate's attributes as JSON text (dates and UUIDs kept typed)."""
         return self.transcoder.encode(aggregate.state()).decode()
 
-    def decode_state(self, cls: type[TrackedAggregate], text: str) -> TrackedAggregate:
+    def evolve(self, tx: Tx, table: str, cls: type[A], event: Event) -> A | None:
+        """The aggregate kept in `table`, with `event` applied (None if it was never seen).
+
+        The domain's own event handlers do the work, so a view never re-implements a rule.
+        """
+        aggregate: A | None = None
+        if event.originator_version > 1:  # not the creation event
+            tx.execute(f"SELECT state FROM {table} WHERE id = ?", (str(event.originator_id),))
+            row = tx.fetchone()
+            if row is None:
+                return None  # its creation predates this view's data; a rebuild restores it
+            aggregate = self.decode_state(cls, row[0])
+        result = event.mutate(aggregate)  # type: ignore[attr-defined]
+        assert isinstance(result, cls)
+        return result
+
+    def decode_state(self, cls: type[A], text: str) -> A:
         """Rebuild an aggregate object from stored state, without replaying its events."""
         aggregate = object.__new__(cls)
         aggregate.__dict__.update(self.transcoder.decode(text.encode()))

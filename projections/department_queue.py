@@ -70,16 +70,9 @@ class DepartmentQueue(View):
             self._need(tx, event)
 
     def _proposal(self, tx: Tx, event: Proposal.Event) -> None:
-        proposal: Proposal | None = None
-        if event.originator_version > 1:
-            tx.execute("SELECT state FROM department_queue_proposals WHERE id = ?",
-                       (str(event.originator_id),))
-            row = tx.fetchone()
-            if row is None:
-                return  # its creation predates this view's data; a rebuild restores it
-            proposal = self.decode_state(Proposal, row[0])  # type: ignore[assignment]
-        proposal = event.mutate(proposal)
-        assert proposal is not None
+        proposal = self.evolve(tx, "department_queue_proposals", Proposal, event)
+        if proposal is None:
+            return
         co = "|" + "|".join(proposal.co_departments) + "|"
         tx.execute(
             "INSERT INTO department_queue_proposals (id, lead_department, co_departments,"
@@ -95,16 +88,9 @@ class DepartmentQueue(View):
         )
 
     def _need(self, tx: Tx, event: Need.Event) -> None:
-        need: Need | None = None
-        if event.originator_version > 1:
-            tx.execute("SELECT state FROM department_queue_needs WHERE id = ?",
-                       (str(event.originator_id),))
-            row = tx.fetchone()
-            if row is None:
-                return
-            need = self.decode_state(Need, row[0])  # type: ignore[assignment]
-        need = event.mutate(need)
-        assert need is not None
+        need = self.evolve(tx, "department_queue_needs", Need, event)
+        if need is None:
+            return
         proposal = str(need.proposal) if need.proposal is not None else None
         tx.execute(
             "INSERT INTO department_queue_needs (id, proposal, urgency, state)"
@@ -146,7 +132,7 @@ class DepartmentQueue(View):
                         urgencies[proposal_id] = urgency
         items: list[QueueItem] = []
         for aggregate, (_, lead) in zip(proposals, rows, strict=True):
-            proposal: Proposal = aggregate  # type: ignore[assignment]
+            proposal: Proposal = aggregate
             readings = proposal_clocks(proposal, city.targets_for(proposal.lead_department),
                                        calendar, now)
             running = [r for r in readings.values()

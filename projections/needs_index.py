@@ -40,15 +40,9 @@ class NeedsIndex(View):
     def handle(self, tx: Tx, event: Event) -> None:
         if not isinstance(event, Need.Event):
             return
-        need: Need | None = None
-        if event.originator_version > 1:  # not the creation event
-            tx.execute("SELECT state FROM needs_index WHERE id = ?", (str(event.originator_id),))
-            row = tx.fetchone()
-            if row is None:
-                return  # its creation predates this view's data; a rebuild restores it
-            need = self.decode_state(Need, row[0])  # type: ignore[assignment]
-        need = event.mutate(need)
-        assert need is not None
+        need = self.evolve(tx, "needs_index", Need, event)
+        if need is None:
+            return
         tx.execute(
             "INSERT INTO needs_index (id, ward, office, status, policy_area, observed_on,"
             " recorded_at, search, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -95,4 +89,4 @@ class NeedsIndex(View):
         items = [self.decode_state(Need, r[2]) for r in rows[:limit]]
         next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) \
             if len(rows) > limit else None
-        return items, next_cursor  # type: ignore[return-value]
+        return items, next_cursor

@@ -48,16 +48,9 @@ class ProposalsIndex(View):
     def handle(self, tx: Tx, event: Event) -> None:
         if not isinstance(event, Proposal.Event):
             return
-        proposal: Proposal | None = None
-        if event.originator_version > 1:  # not the creation event
-            tx.execute("SELECT state FROM proposals_index WHERE id = ?",
-                       (str(event.originator_id),))
-            row = tx.fetchone()
-            if row is None:
-                return
-            proposal = self.decode_state(Proposal, row[0])  # type: ignore[assignment]
-        proposal = event.mutate(proposal)
-        assert proposal is not None
+        proposal = self.evolve(tx, "proposals_index", Proposal, event)
+        if proposal is None:
+            return
         departments = "|" + "|".join([proposal.lead_department, *proposal.co_departments]) + "|"
         fy = fiscal_year(proposal.submitted_at) if proposal.submitted_at else None
         tx.execute(
@@ -104,4 +97,4 @@ class ProposalsIndex(View):
         items = [self.decode_state(Proposal, r[2]) for r in rows[:limit]]
         next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) \
             if len(rows) > limit else None
-        return items, next_cursor  # type: ignore[return-value]
+        return items, next_cursor

@@ -75,16 +75,9 @@ class WardFeedback(View):
             self._need(tx, event)
 
     def _proposal(self, tx: Tx, event: Proposal.Event) -> None:
-        proposal: Proposal | None = None
-        if event.originator_version > 1:
-            tx.execute("SELECT state FROM ward_feedback_proposals WHERE id = ?",
-                       (str(event.originator_id),))
-            row = tx.fetchone()
-            if row is None:
-                return  # its creation predates this view's data; a rebuild restores it
-            proposal = self.decode_state(Proposal, row[0])  # type: ignore[assignment]
-        proposal = event.mutate(proposal)
-        assert proposal is not None
+        proposal = self.evolve(tx, "ward_feedback_proposals", Proposal, event)
+        if proposal is None:
+            return
         feedback = _latest(proposal.feedback)
         tx.execute(
             "INSERT INTO ward_feedback_proposals (id, status, feedback, state)"
@@ -96,16 +89,9 @@ class WardFeedback(View):
                    " WHERE proposal = ?", (proposal.status, feedback, str(proposal.id)))
 
     def _need(self, tx: Tx, event: Need.Event) -> None:
-        need: Need | None = None
-        if event.originator_version > 1:
-            tx.execute("SELECT state FROM ward_feedback_needs WHERE id = ?",
-                       (str(event.originator_id),))
-            row = tx.fetchone()
-            if row is None:
-                return
-            need = self.decode_state(Need, row[0])  # type: ignore[assignment]
-        need = event.mutate(need)
-        assert need is not None
+        need = self.evolve(tx, "ward_feedback_needs", Need, event)
+        if need is None:
+            return
         proposal = str(need.proposal) if need.proposal is not None else None
         proposal_status: str | None = None
         proposal_feedback: str | None = None
@@ -155,7 +141,7 @@ class WardFeedback(View):
             tx.execute(sql, params)
             rows = tx.fetchall()
         items = [
-            FeedbackItem(need=self.decode_state(Need, r[2]),  # type: ignore[arg-type]
+            FeedbackItem(need=self.decode_state(Need, r[2]),
                          proposal_status=r[4], latest_feedback=_more_recent(r[3], r[5]))
             for r in rows[:limit]
         ]
