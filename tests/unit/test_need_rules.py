@@ -118,15 +118,9 @@ def test_amend_changes_fields_and_is_an_event_without_changing_status(world: Wor
 
 @pytest.mark.parametrize("field", ["status", "ward", "proposal", "closed_at"])
 def test_amend_refuses_fields_that_are_not_amendable(world: World, field: str) -> None:
-    # DOMAIN BUG (domain/need.py, Need.amend): `changes` is applied with setattr for any
-    # name, so `amend` can set `status` to "closed" (or move the need to another ward),
-    # bypassing the state machine; the AMENDABLE tuple in need.py is never used. The HTTP
-    # layer filters the fields, but the application and aggregate do not.
-    # Proposed fix, in Need.amend before triggering the event:
-    #     not_amendable = sorted(set(changes) - set(AMENDABLE))
-    #     if not_amendable:
-    #         raise InvalidCommand(f"{', '.join(not_amendable)} は修正できません"
-    #                              " (not amendable)", not_amendable[0])
+    # Regression (fixed in 2dea30b): `changes` used to be applied with setattr for any
+    # name, so `amend` could close the need or move it to another ward, bypassing the
+    # state machine. Only the fields of need.AMENDABLE may be amended.
     need = world.record_need()
     value = {"status": "closed", "ward": OTHER_WARD, "proposal": need.id,
              "closed_at": need.effective_at}[field]

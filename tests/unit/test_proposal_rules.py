@@ -335,16 +335,9 @@ def test_amending_a_draft_changes_its_fields(world: World) -> None:
 def test_amending_a_draft_refuses_fields_that_are_not_amendable(
     world: World, field: str, value: object
 ) -> None:
-    # DOMAIN BUG (domain/proposal.py, Proposal.amend): `changes` is applied with setattr
-    # for any name, so a draft can be amended straight to `status: completed` (then
-    # evaluated, its needs left `proposed`) or moved to another ward; the AMENDABLE
-    # tuple in proposal.py is never used. The HTTP layer filters the fields, but the
-    # application and aggregate do not.
-    # Proposed fix, in Proposal.amend before triggering the event:
-    #     not_amendable = sorted(set(changes) - set(AMENDABLE))
-    #     if not_amendable:
-    #         raise InvalidCommand(f"{', '.join(not_amendable)} は修正できません"
-    #                              " (not amendable)", not_amendable[0])
+    # Regression (fixed in 2dea30b): `changes` used to be applied with setattr for any
+    # name, so a draft could be amended straight to `status: completed` (its needs left
+    # `proposed`) or moved to another ward. Only proposal.AMENDABLE fields may change.
     proposal = world.proposal_in("draft")
     with pytest.raises(InvalidCommand):
         world.act(proposal, "amend", changes={field: value})
