@@ -39,6 +39,10 @@ class Tx(ABC):
 class Database(ABC):
     """A place for tables, opened per transaction."""
 
+    #: appended to a SELECT that must lock its rows until the transaction ends
+    #: (SQLite needs none: `BEGIN IMMEDIATE` already makes writers take turns)
+    lock_rows: str = ""
+
     @abstractmethod
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -141,12 +145,16 @@ class _PostgresTx(Tx):
 class PostgresDatabase(Database):
     """A PostgreSQL database through a small connection pool."""
 
+    lock_rows = " FOR UPDATE"
+
     def __init__(self, url: str, max_size: int = 10) -> None:
         from psycopg_pool import ConnectionPool
 
         self.url = url
+        # `check` drops connections broken by a server restart before they are handed out.
         self._pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True,
-                                    kwargs={"autocommit": False})
+                                    kwargs={"autocommit": False}, timeout=10,
+                                    check=ConnectionPool.check_connection)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

@@ -54,7 +54,14 @@ class View(ABC):
     def process(self, batch: Sequence[tuple[int, Event]]) -> int:
         """Apply a batch of (position, event) in one transaction; returns the new position."""
         with self.db.transaction() as tx:
-            current = self._position(tx)
+            # Hold the view's tracking row, so that two followers (several server
+            # processes on PostgreSQL) take turns instead of both applying a batch.
+            tx.execute("INSERT INTO view_tracking (view, position) VALUES (?, 0)"
+                       " ON CONFLICT (view) DO NOTHING", (self.name,))
+            tx.execute("SELECT position FROM view_tracking WHERE view = ?"
+                       + self.db.lock_rows, (self.name,))
+            row = tx.fetchone()
+            current = int(row[0]) if row else 0
             for position, event in batch:
                 if position <= current:
                     continue  # already applied: at-least-once delivery, exactly-once effect
