@@ -18,9 +18,11 @@ from infra.settings import Settings
 from infra.sql import Database, open_database
 from infra.users import UserStore
 from projections.base import View
+from projections.clock_facts import ClockFactsView
 from projections.department_queue import DepartmentQueue
 from projections.needs_index import NeedsIndex
 from projections.proposals_index import ProposalsIndex
+from projections.ward_agenda import WardAgenda
 from projections.ward_feedback import WardFeedback
 
 
@@ -41,6 +43,8 @@ class Container:
     department_queue: DepartmentQueue
     ward_feedback: WardFeedback
     follower: Follower
+    clock_facts: ClockFactsView
+    ward_agenda: WardAgenda
     databases: list[Database] = field(default_factory=list)
 
     @property
@@ -83,9 +87,12 @@ def build(settings: Settings | None = None, clock: Clock = utc_now) -> Container
     proposals_index = ProposalsIndex(views_db, transcoder)
     department_queue = DepartmentQueue(views_db, transcoder)
     ward_feedback = WardFeedback(views_db, transcoder)
-    follower = Follower(app, [needs_index, proposals_index, department_queue, ward_feedback],
+    clock_facts = ClockFactsView(views_db, transcoder)
+    ward_agenda = WardAgenda(views_db, transcoder)
+    follower = Follower(app, [needs_index, proposals_index, department_queue, ward_feedback,
+                              clock_facts, ward_agenda],
                         poll_interval=settings.poll_interval)
     return Container(settings, city, calendar, clock, app, vault, UserStore(ops_db, city),
                      IdempotencyStore(ops_db), needs_index, proposals_index, department_queue,
-                     ward_feedback, follower,
-                     databases)
+                     ward_feedback, follower, clock_facts=clock_facts,
+                     ward_agenda=ward_agenda, databases=databases)

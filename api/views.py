@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from api.deps import ActorDep, ContainerDep, FreshViews
@@ -136,3 +137,91 @@ def office_feedback(office: str, c: ContainerDep, _: ActorDep, limit: Limit = 50
     if c.city.office(office) is None:
         raise NotFound(f"窓口 '{office}' は登録されていません (unknown office)")
     return _feedback_page(c, "office", office, limit, cursor)
+
+
+class AgendaDecisionOut(BaseModel):
+    """A decision taken in the period."""
+
+    proposal: str
+    ward: str
+    decision: str
+    decided_at: datetime
+
+
+class AgendaBudgetOut(BaseModel):
+    """A budget outcome recorded in the period (0 yen when not budgeted)."""
+
+    proposal: str
+    ward: str
+    outcome: str
+    amount_jpy: int | None
+
+
+class AgendaFeedbackOut(BaseModel):
+    """Feedback recorded in the period."""
+
+    proposal: str
+    ward: str
+    delivered_on: date
+    channel: str
+
+
+class AgendaOverdueOut(BaseModel):
+    """A lead division's proposals with a running clock past its due date."""
+
+    department: str
+    proposals: list[str]
+
+
+class AgendaAwaitingOut(BaseModel):
+    """A ward's proposals waiting for its answer (`info_requested`)."""
+
+    ward: str
+    proposals: list[str]
+
+
+class AgendaCommonNeedsOut(BaseModel):
+    """Needs recorded in the period in two or more wards under one policy area."""
+
+    policy_area: str
+    wards: list[str]
+    needs: list[str]
+
+
+class WardMeetingAgendaOut(BaseModel):
+    """What a ward meeting goes through for a period of JST dates."""
+
+    since: date
+    until: date
+    ward: str | None
+    decisions: list[AgendaDecisionOut]
+    budget_outcomes: list[AgendaBudgetOut]
+    feedback: list[AgendaFeedbackOut]
+    overdue: list[AgendaOverdueOut]
+    awaiting_ward: list[AgendaAwaitingOut]
+    common_needs: list[AgendaCommonNeedsOut]
+
+
+@router.get("/ward-meeting-agenda", response_model=WardMeetingAgendaOut,
+            dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
+def ward_meeting_agenda(
+    c: ContainerDep, _: ActorDep,
+    since: Annotated[date, Query(description="First JST date of the period")],
+    until: Annotated[date, Query(description="Last JST date of the period (inclusive)")],
+    ward: Annotated[str | None, Query(description="Only this ward's items")] = None,
+) -> dict[str, Any]:
+    """Decisions, budget outcomes and feedback of the period; overdue proposals and
+    questions awaiting the ward as of the end of `until`; needs shared across wards."""
+    if since > until:
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("query", "since"),
+            "msg": f"since ({since}) は until ({until}) 以前の日付にしてください"
+                   " (since must not be after until)"}])
+    if ward is not None and c.city.ward(ward) is None:
+        raise NotFound(f"区 '{ward}' は登録されていません (unknown ward)")
+    agenda = c.ward_agenda.agenda(since, until, ward, c.clock_facts, c.city, c.calendar,
+                                  c.now())
+    return {"since": since, "until": until, "ward": ward,
+            "decisions": shown(agenda.decisions), "budget_outcomes": agenda.budget_outcomes,
+            "feedback": agenda.feedback, "overdue": agenda.overdue,
+            "awaiting_ward": agenda.awaiting_ward, "common_needs": agenda.common_needs}

@@ -1,0 +1,172 @@
+"""Clock facts: every dated fact of every proposal and need, so "as of T" is a query.
+
+Each event is turned into facts by the domain's pure handler (`facts_of`) and
+each fact stored as a row, dated by the event's `effective_at` (normalised to
+UTC in a fixed-width format, so that text comparison orders instants) and
+numbered by its log position. Reading as of an instant keeps the rows dated up
+to it; a subject (proposal or need) with no fact yet at that instant is left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Transcoder
+
+from domain.application import event_type_name
+from domain.facts import Fact, NeedFacts, ProposalFacts, facts_of
+from domain.need import Need
+from domain.proposal import Proposal
+from infra.sql import Database, Tx
+from projections.base import Event, View
+
+#: event attributes that are not the event's data (as `Tsunagi.history` hides them)
+_NOT_DATA = frozenset({"originator_id", "originator_version", "timestamp",
+                       "originator_topic", "effective_at", "actor"})
+_AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+def at_text(instant: datetime) -> str:
+    """An instant as fixed-width UTC text, so that text order is time order."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"instant {instant.isoformat()} has no timezone")
+    return instant.astimezone(UTC).strftime(_AT_FORMAT)
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _encode_value(value: Any) -> str:
+    """A fact's value as JSON text; dates, instants and UUIDs tagged so they come back typed."""
+    def tagged(obj: Any) -> Any:
+        if isinstance(obj, datetime):
+            return {"$datetime": obj.isoformat()}
+        if isinstance(obj, date):
+            return {"$date": obj.isoformat()}
+        if isinstance(obj, UUID):
+            return str(obj)
+        raise TypeError(f"cannot store a fact value of type {type(obj).__name__}")
+    return json.dumps(value, default=tagged, ensure_ascii=False)
+
+
+def _untag(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "$date" in obj:
+            return date.fromisoformat(obj["$date"])
+        if "$datetime" in obj:
+            return datetime.fromisoformat(obj["$datetime"])
+    return obj
+
+
+def _decode_value(text: str) -> Any:
+    return json.loads(text, object_hook=_untag)
+
+
+class ClockFactsView(View):
+    """The facts of every proposal and need, one row each, with its date and log position."""
+
+    name = "clock_facts"
+    tables = ("clock_facts_facts", "clock_facts_subjects")
+    schema = (
+        "CREATE TABLE IF NOT EXISTS clock_facts_subjects ("
+        " id TEXT PRIMARY KEY, kind TEXT NOT NULL, ward TEXT NOT NULL, seq BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS clock_facts_subjects_ward"
+        " ON clock_facts_subjects (ward, kind)",
+        "CREATE TABLE IF NOT EXISTS clock_facts_facts ("
+        " aggregate_id TEXT NOT NULL, aggregate_kind TEXT NOT NULL, seq BIGINT NOT NULL,"
+        " idx INTEGER NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
+        " PRIMARY KEY (aggregate_id, seq, idx))",
+        "CREATE INDEX IF NOT EXISTS clock_facts_facts_at ON clock_facts_facts (at)",
+    )
+
+    def __init__(self, db: Database, transcoder: Transcoder) -> None:
+        super().__init__(db, transcoder)
+        self._positions: dict[int, int] = {}
+
+    # ── keeping the facts ─────────────────────────────────────────────────
+
+    def process(self, batch: Sequence[tuple[int, Event]]) -> int:
+        # `handle` gets the event only; remember each event's log position for it.
+        self._positions = {id(event): position for position, event in batch}
+        try:
+            return super().process(batch)
+        finally:
+            self._positions = {}
+
+    def handle(self, tx: Tx, event: Event) -> None:
+        if isinstance(event, Proposal.Event):
+            kind = "proposal"
+        elif isinstance(event, Need.Event):
+            kind = "need"
+        else:
+            return
+        seq = self._positions[id(event)]
+        aggregate_id = str(event.originator_id)
+        type_name = event_type_name(event)
+        data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
+        if type_name in ("ProposalDrafted", "NeedRecorded"):
+            tx.execute("INSERT INTO clock_facts_subjects (id, kind, ward, seq) VALUES (?, ?, ?, ?)"
+                       " ON CONFLICT (id) DO NOTHING", (aggregate_id, kind, data["ward"], seq))
+        at = event.effective_at  # type: ignore[attr-defined]
+        for idx, fact in enumerate(facts_of(type_name, data, at)):
+            tx.execute(
+                "INSERT INTO clock_facts_facts (aggregate_id, aggregate_kind, seq, idx, at, kind,"
+                " value) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aggregate_id, seq, idx)"
+                " DO NOTHING",
+                (aggregate_id, kind, seq, idx, at_text(fact.at), fact.kind,
+                 _encode_value(fact.value)))
+
+    # ── reading ───────────────────────────────────────────────────────────
+
+    def load(self, as_of: datetime | None = None, *, ward: str | None = None,
+             ids: Sequence[str] | None = None,
+             ) -> tuple[list[ProposalFacts], list[NeedFacts]]:
+        """The facts of every proposal and need dated up to `as_of` (all when None).
+
+        Facts come in log order per subject; subjects in the order they were
+        created, those without any fact by `as_of` left out. `ward` and `ids`
+        narrow the subjects read.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if as_of is not None:
+            where.append("f.at <= ?")
+            params.append(at_text(as_of))
+        if ward is not None:
+            where.append("s.ward = ?")
+            params.append(ward)
+        if ids is not None:
+            if not ids:
+                return [], []
+            where.append(f"s.id IN ({', '.join('?' for _ in ids)})")
+            params.extend(ids)
+        sql = ("SELECT s.id, s.kind, s.ward, f.at, f.kind, f.value FROM clock_facts_facts f"
+               " JOIN clock_facts_subjects s ON s.id = f.aggregate_id"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY s.seq, s.id, f.seq, f.idx")
+        with self.db.transaction() as tx:
+            tx.execute(sql, params)
+            rows = tx.fetchall()
+        grouped: dict[str, tuple[str, str, list[Fact]]] = {}
+        for subject, kind, subject_ward, at, fact_kind, value in rows:
+            entry = grouped.setdefault(subject, (kind, subject_ward, []))
+            entry[2].append(Fact(_at(at), fact_kind, _decode_value(value)))
+        proposals: list[ProposalFacts] = []
+        needs: list[NeedFacts] = []
+        for subject, (kind, subject_ward, facts) in grouped.items():
+            if kind == "proposal":
+                proposals.append(ProposalFacts(subject, subject_ward, tuple(facts)))
+            else:
+                needs.append(NeedFacts(subject, subject_ward, tuple(facts)))
+        return proposals, needs
+
+    def proposal_facts(self, proposal_id: str, as_of: datetime | None = None,
+                       ) -> ProposalFacts | None:
+        """One proposal's facts dated up to `as_of`; None if unknown or not yet drafted then."""
+        proposals, _ = self.load(as_of, ids=[str(proposal_id)])
+        return proposals[0] if proposals else None
