@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import eventsourcing.persistence as es_persistence
+import psycopg
+import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -39,6 +42,40 @@ class ServiceUnavailable(Exception):
         super().__init__(detail)
         self.detail = detail
         self.retry_after = retry_after
+
+
+#: errors that mean the database cannot be reached now (a restart, a dropped connection,
+#: an exhausted pool), not that the request is wrong: 503, and the client retries
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,  # includes AdminShutdown, CannotConnectNow, ConnectionTimeout
+    psycopg.InterfaceError,  # "the connection is closed"
+    psycopg_pool.PoolTimeout,
+    es_persistence.OperationalError,  # the event store wraps psycopg's errors in its own
+    es_persistence.InterfaceError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True if `exc`, or an error it was raised from, says the database is unreachable."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DATABASE_UNAVAILABLE):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def unavailable_problem(detail: str, retry_after: int = 1) -> JSONResponse:
+    """503 with `Retry-After`."""
+    return problem(503, "service-unavailable",
+                   "ただいま応答できません / Service temporarily unavailable",
+                   detail, headers={"Retry-After": str(retry_after)})
+
+
+DATABASE_DETAIL = ("データベースに接続できません。しばらくしてから再試行してください"
+                   " (the database is unavailable; retry shortly)")
 
 
 def problem(status: int, slug: str, title: str, detail: str,
@@ -99,12 +136,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceUnavailable)
     async def on_unavailable(_: Request, exc: ServiceUnavailable) -> JSONResponse:
-        return problem(503, "service-unavailable",
-                       "ただいま応答できません / Service temporarily unavailable",
-                       exc.detail, headers={"Retry-After": str(exc.retry_after)})
+        return unavailable_problem(exc.detail, exc.retry_after)
+
+    async def on_database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", exc)
+        return unavailable_problem(DATABASE_DETAIL, retry_after=2)
+
+    for cls in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(cls, on_database_unavailable)
 
     @app.exception_handler(Exception)
-    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Errors raised in middleware (e.g. the idempotency store) arrive here, not above.
+        if database_unavailable(exc):
+            return await on_database_unavailable(request, exc)
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "internal-error", "システムエラー / Internal error",
                        "予期しないエラーが起きました"
