@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api import needs, problems, proposals, reference, views
+from api import metrics, needs, problems, proposals, reference, views
 from api.bootstrap import Container, build
 from api.middleware import BodyLimit, Idempotency
 
@@ -46,7 +46,9 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
     v1.include_router(needs.router)
     v1.include_router(proposals.router)
     v1.include_router(views.router)
+    v1.include_router(metrics.router)
     app.include_router(v1)
+    app.include_router(metrics.operations)  # GET /metrics (Prometheus; token required)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, object]:
@@ -56,3 +58,13 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
                 "view_position": c.follower.position()}
 
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app built from `Settings()` (the environment): uvicorn's factory for `--workers`.
+
+    Each worker process calls this, so each has its own container and follower.
+    """
+    from infra.settings import Settings
+
+    return create_app(build(Settings()))

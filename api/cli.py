@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP API (never loads demo data)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="server processes, each with its own follower (PostgreSQL only;"
+                       " SQLite runs one)")
     serve.set_defaults(run=_serve)
 
     demo = sub.add_parser("demo", help="load the Kumamoto demo history once; print tokens")
@@ -62,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = projections.add_parser("rebuild", help="drop a view and rebuild it from the log")
     rebuild.add_argument("name", nargs="?", help="one view (default: all)")
     rebuild.set_defaults(run=_projections_rebuild)
+
+    metrics = sub.add_parser("metrics", help="response metrics (see docs/metrics.md)")\
+        .add_subparsers(metavar="ACTION")
+    report = metrics.add_parser("report", help="response metrics per group, as of an instant")
+    report.add_argument("--group-by", default="ward",
+                        choices=["ward", "department", "policy_area", "fiscal_year", "month"])
+    report.add_argument("--as-of", metavar="INSTANT",
+                        help="ISO 8601 with an offset, e.g. 2026-11-26T12:00:00+09:00"
+                        " (default: now)")
+    report.add_argument("--format", default="table", choices=["table", "csv", "json"],
+                        help="csv is UTF-8 with a BOM, for Excel")
+    report.set_defaults(run=_metrics_report)
     return parser
 
 
@@ -70,14 +85,32 @@ def _container() -> Container:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit, urlunsplit
+
     import uvicorn
 
     from api.app import create_app
 
     settings = Settings()
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    if args.workers > 1 and not settings.uses_postgres:
+        raise UserError(
+            f"--workers {args.workers} needs PostgreSQL (TSUNAGI_DATABASE_URL=postgresql://…);"
+            " on SQLite run one server process, so that one follower writes the views")
+    url = urlsplit(settings.database_url)  # printed without its password
+    where = (urlunsplit(url._replace(netloc=url.netloc.replace(f":{url.password}@", ":***@")))
+             if url.password else settings.database_url) or settings.data_dir
     print(f"Tsunagi serving {settings.city} on http://{args.host}:{args.port}"
-          f" (data: {settings.database_url or settings.data_dir})", file=sys.stderr)
-    uvicorn.run(create_app(build(settings)), host=args.host, port=args.port)
+          f" with {args.workers} worker(s)"
+          f" (data: {where})", file=sys.stderr)
+    if args.workers > 1:
+        # Each worker process imports the factory and builds its own container and follower.
+        build(settings).close()  # create the tables once, before the workers race to do it
+        uvicorn.run("api.app:create_app_from_env", factory=True, workers=args.workers,
+                    host=args.host, port=args.port)
+    else:
+        uvicorn.run(create_app(build(settings)), host=args.host, port=args.port)
     return 0
 
 
@@ -197,6 +230,32 @@ def _projections_rebuild(args: argparse.Namespace) -> int:
         print(f"rebuilt {', '.join(v.name for v in chosen)} up to position {head}")
     finally:
         c.close()
+    return 0
+
+
+def _metrics_report(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from api.metrics import report
+
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = datetime.fromisoformat(args.as_of)
+        except ValueError as exc:
+            raise UserError(f"--as-of: not an ISO 8601 instant: {args.as_of!r}") from exc
+        if as_of.tzinfo is None:
+            raise UserError("--as-of needs an offset (Z or +09:00)")
+    c = _container()
+    try:
+        out = report(c, args.group_by, as_of, args.format)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        c.close()
+    sys.stdout.flush()
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
     return 0
 
 

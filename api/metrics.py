@@ -1,0 +1,349 @@
+"""`/api/v1/metrics/…` and `GET /metrics`: response metrics, uniformity, backlog, Prometheus.
+
+Every figure is computed by `domain.metrics` from the clock-facts view, as of an
+instant (`as_of`, default now): the facts dated after it are left out (time travel).
+The report rendering for `tsunagi metrics report` lives here too, beside the JSON shape.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram
+from prometheus_client.exposition import generate_latest
+from pydantic import AwareDatetime, BaseModel
+
+from api.bootstrap import Container
+from api.deps import ActorDep, ContainerDep, FreshViews
+from api.render import shown
+from api.schemas import problem_responses
+from domain.facts import NeedFacts, ProposalFacts
+from domain.metrics import (
+    GROUP_BYS,
+    METRIC_CLOCKS,
+    backlog,
+    end_to_end_clock,
+    proposal_clocks,
+    response_metrics,
+    uniformity,
+)
+from domain.states import OPEN
+
+router = APIRouter(prefix="/metrics", tags=["metrics"])
+operations = APIRouter(tags=["operations"])
+
+GroupBy = Literal["ward", "department", "policy_area", "fiscal_year", "month"]
+MetricName = Literal[
+    "acknowledgement_median", "acknowledgement_p90", "acknowledgement_within_target",
+    "decision_median", "decision_p90", "decision_within_target",
+    "feedback_median", "feedback_p90", "feedback_within_target",
+    "end_to_end_median", "end_to_end_p90", "end_to_end_within_target",
+    "acceptance_rate", "feedback_closure_rate", "transfers_per_proposal", "mean_satisfaction",
+]
+AsOf = Annotated[AwareDatetime | None, Query(
+    description="答える時点 (the instant to answer as of; not in the future; default now)."
+                " Encode `+` as `%2B` or use `Z`.")]
+
+
+# ── schemas ───────────────────────────────────────────────────────────────
+
+
+class ClockOut(BaseModel):
+    """One clock over a group: business days of the stopped clocks, and the share on time."""
+
+    n: int
+    median: float | None
+    p90: float | None
+    within_target: float | None
+
+
+class GroupOut(BaseModel):
+    """The response metrics of one group."""
+
+    key: str
+    n: int
+    counts: dict[str, int]
+    clocks: dict[str, ClockOut]
+    acceptance_rate: float | None
+    feedback_closure_rate: float | None
+    transfers_per_proposal: float | None
+    mean_satisfaction: float | None
+
+
+class ResponseMetricsOut(BaseModel):
+    """Response metrics per group, as of an instant."""
+
+    group_by: str
+    as_of: datetime
+    groups: list[GroupOut]
+
+
+class WardValueOut(BaseModel):
+    """A ward's value of the metric and the items behind it (`n < 5`: flagged)."""
+
+    ward: str
+    value: float | None
+    n: int
+    flagged: bool
+
+
+class UniformityOut(BaseModel):
+    """How evenly the wards fare on one metric."""
+
+    metric: str
+    as_of: datetime
+    wards: list[WardValueOut]
+    coefficient_of_variation: float | None
+    max_min_ratio: float | None
+
+
+class BacklogDepartmentOut(BaseModel):
+    """A division's undecided proposals by business days since submission."""
+
+    department: str
+    buckets: dict[str, int]
+
+
+class BacklogOut(BaseModel):
+    """Undecided proposals by lead division, as of an instant."""
+
+    as_of: datetime
+    departments: list[BacklogDepartmentOut]
+
+
+# ── helpers ───────────────────────────────────────────────────────────────
+
+
+def invalid_query(field: str, message: str) -> RequestValidationError:
+    """A 422 `validation-error` problem naming the query parameter."""
+    return RequestValidationError([{"loc": ("query", field), "msg": message,
+                                    "type": "value_error"}])
+
+
+def resolve_as_of(c: Container, as_of: datetime | None) -> datetime:
+    """`as_of`, or now; an instant in the future is refused (nothing is known of it yet)."""
+    now = c.now()
+    if as_of is None:
+        return now
+    if as_of > now:
+        raise invalid_query("as_of", "as_of は未来の時刻にできません"
+                                     f" (as_of must not be in the future; now is"
+                                     f" {shown(now).isoformat()})")
+    return as_of
+
+
+def load_facts(c: Container, as_of: datetime) -> tuple[list[ProposalFacts], list[NeedFacts]]:
+    """The facts of every proposal and need dated up to `as_of`."""
+    return c.clock_facts.load(as_of)
+
+
+def response_payload(c: Container, group_by: str, as_of: datetime,
+                     date_from: date | None = None, date_to: date | None = None
+                     ) -> dict[str, Any]:
+    """The body of `GET /metrics/response` (also the CLI's JSON)."""
+    proposals, needs = load_facts(c, as_of)
+    groups = response_metrics(proposals, needs, group_by, c.city, c.calendar, as_of,
+                              date_from, date_to)
+    return {"group_by": group_by, "as_of": shown(as_of), "groups": [g.as_dict() for g in groups]}
+
+
+# ── endpoints ─────────────────────────────────────────────────────────────
+
+
+@router.get("/response", response_model=ResponseMetricsOut, dependencies=[FreshViews],
+            responses=problem_responses(401, 422, 503))
+def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None,
+             date_from: Annotated[date | None, Query(
+                 alias="from", description="提出日/把握日の下限 (JST date, inclusive)")] = None,
+             date_to: Annotated[date | None, Query(
+                 alias="to", description="提出日/把握日の上限 (JST date, inclusive)")] = None,
+             ) -> dict[str, Any]:
+    """Counts, clocks and rates per ward, division, policy area, fiscal year or month."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise invalid_query("from", f"from ({date_from}) が to ({date_to}) より後です"
+                                    " (from must not be after to)")
+    return response_payload(c, group_by, resolve_as_of(c, as_of), date_from, date_to)
+
+
+@router.get("/uniformity", response_model=UniformityOut, dependencies=[FreshViews],
+            responses=problem_responses(401, 422, 503))
+def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
+                             as_of: AsOf = None) -> dict[str, Any]:
+    """Coefficient of variation and max/min ratio of a metric over the wards."""
+    instant = resolve_as_of(c, as_of)
+    proposals, needs = load_facts(c, instant)
+    groups = response_metrics(proposals, needs, "ward", c.city, c.calendar, instant)
+    result = uniformity(groups, metric)
+    return {"metric": metric, "as_of": shown(instant),
+            "wards": [w.as_dict() for w in result.wards],
+            "coefficient_of_variation": result.coefficient_of_variation,
+            "max_min_ratio": result.max_min_ratio}
+
+
+@router.get("/backlog", response_model=BacklogOut, dependencies=[FreshViews],
+            responses=problem_responses(401, 422, 503))
+def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> dict[str, Any]:
+    """Undecided proposals by lead division and business days since submission."""
+    instant = resolve_as_of(c, as_of)
+    proposals, _needs = load_facts(c, instant)
+    return {"as_of": shown(instant),
+            "departments": [{"department": b.department, "buckets": b.buckets}
+                            for b in backlog(proposals, c.calendar, instant)]}
+
+
+#: histogram buckets of clock business days (the targets 5, 10, 30, 45, 60, 90 among them)
+DAY_BUCKETS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, float("inf"))
+
+
+@operations.get("/metrics", response_class=Response, dependencies=[FreshViews],
+                responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
+                                 "description": "Prometheus text format"},
+                           **problem_responses(401, 503)})
+def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
+    """Prometheus text format for operators (a bearer token is needed, as everywhere)."""
+    registry = CollectorRegistry()  # fresh per request: every figure is as of now
+    now = c.now()
+    proposals, needs = load_facts(c, now)
+    open_ = Gauge("tsunagi_proposals_open", "Open proposals by lead division and status",
+                  ["department", "status"], registry=registry)
+    overdue = Gauge("tsunagi_clocks_overdue",
+                    "Running clocks whose due date has ended, by lead division and clock",
+                    ["department", "clock"], registry=registry)
+    days = Histogram("tsunagi_clock_business_days",
+                     "Business days of stopped clocks (cancelled clocks left out)", ["clock"],
+                     buckets=DAY_BUCKETS, registry=registry)
+    lag = Gauge("tsunagi_projection_lag_events", "Log position minus the view's position",
+                ["view"], registry=registry)
+    log_position = Gauge("tsunagi_log_position", "Position of the newest event in the log",
+                         registry=registry)
+    for clock in METRIC_CLOCKS:
+        days.labels(clock=clock)  # every series present, even with no observation
+    leads: dict[str, str] = {}
+    for p in proposals:
+        leads[p.id] = p.lead_department
+        if p.status in OPEN:
+            open_.labels(department=p.lead_department, status=p.status).inc()
+        for name, reading in proposal_clocks(p, c.city, c.calendar, now).items():
+            _observe(reading.state, reading.business_days, reading.late, p.lead_department,
+                     name, overdue, days)
+    for need in needs:
+        if not need.recorded:
+            continue
+        lead = leads.get(need.proposal) if need.proposal is not None else None
+        reading = end_to_end_clock(need, lead, c.city, c.calendar, now)
+        _observe(reading.state, reading.business_days, reading.late, lead or "none",
+                 "end_to_end", overdue, days)
+    head = c.app.position()
+    log_position.set(head)
+    for view in c.views:
+        lag.labels(view=view.name).set(head - view.position())
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _observe(state: str, business_days: int | None, late: bool | None, department: str,
+             clock: str, overdue: Gauge, days: Histogram) -> None:
+    if state == "stopped" and business_days is not None:
+        days.labels(clock=clock).observe(business_days)
+    elif state in ("running", "paused") and late:
+        overdue.labels(department=department, clock=clock).inc()
+
+
+# ── the command-line report ───────────────────────────────────────────────
+
+#: report columns: (Japanese, English, how to read the value off a group)
+_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("受付", "ack", "acknowledgement"), ("決定", "decision", "decision"),
+    ("回答", "feedback", "feedback"), ("全体", "end to end", "end_to_end"))
+_GROUP_JA = {"ward": "区", "department": "課", "policy_area": "施策分野",
+             "fiscal_year": "年度", "month": "月"}
+
+
+def _columns(group_by: str) -> list[tuple[str, str]]:
+    cols = [(_GROUP_JA[group_by], group_by), ("提案数", "proposals")]
+    for ja, en, _ in _FIGURES:
+        cols += [(f"{ja}件数", f"{en} n"), (f"{ja}中央値", f"{en} median"),
+                 (f"{ja}90%", f"{en} p90"), (f"{ja}期限内率", f"{en} on time")]
+    cols += [("採択率", "acceptance"), ("回答完了率", "feedback closure"),
+             ("移管/件", "transfers/proposal"), ("満足度", "satisfaction")]
+    return cols
+
+
+def _row(group: dict[str, Any]) -> list[Any]:
+    row: list[Any] = [group["key"], group["n"]]
+    for _, _, clock in _FIGURES:
+        c = group["clocks"][clock]
+        row += [c["n"], c["median"], c["p90"], c["within_target"]]
+    row += [group["acceptance_rate"], group["feedback_closure_rate"],
+            group["transfers_per_proposal"], group["mean_satisfaction"]]
+    return row
+
+
+def _width(text: str) -> int:
+    """Display width: East Asian wide characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
+    return str(value)
+
+
+def render_report(payload: dict[str, Any], fmt: str) -> bytes:
+    """The response metrics as a table (Japanese and English headers), CSV or JSON.
+
+    CSV is UTF-8 with a byte-order mark, so that Excel opens the Japanese correctly;
+    it carries the counts per status too, and values unrounded.
+    """
+    group_by = payload["group_by"]
+    if fmt == "json":
+        return (json.dumps(payload, ensure_ascii=False, indent=2,
+                           default=lambda v: v.isoformat()) + "\n").encode()
+    columns = _columns(group_by)
+    rows = [_row(g) for g in payload["groups"]]
+    if fmt == "csv":
+        statuses = list(payload["groups"][0]["counts"]) if payload["groups"] else []
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([f"{ja} / {en}" for ja, en in columns] + statuses)
+        for group, row in zip(payload["groups"], rows, strict=True):
+            writer.writerow(["" if v is None else v for v in row]
+                            + [group["counts"][s] for s in statuses])
+        return out.getvalue().encode("utf-8-sig")
+    cells = [[_cell(v) for v in row] for row in rows]
+    header = [[ja for ja, _ in columns], [en for _, en in columns]]
+    widths = [max(_width(r[i]) for r in [*header, *cells]) for i in range(len(columns))]
+
+    def line(values: list[str]) -> str:
+        parts = [v + " " * (w - _width(v)) if i == 0 else " " * (w - _width(v)) + v
+                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
+        return "  ".join(parts).rstrip()
+
+    when = payload["as_of"]
+    title = (f"応答指標 / response metrics — {group_by}, as of"
+             f" {when.isoformat() if isinstance(when, datetime) else when}")
+    lines = [title, line(header[0]), line(header[1]),
+             "  ".join("-" * w for w in widths)]
+    lines += [line(r) for r in cells]
+    lines.append("業務日数・率 / business days and shares; - = 該当なし (undefined)")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def report(c: Container, group_by: str, as_of: datetime | None, fmt: str) -> bytes:
+    """`tsunagi metrics report`: brings the views up to date, then renders the metrics."""
+    if group_by not in GROUP_BYS:
+        raise ValueError(f"--group-by must be one of {', '.join(GROUP_BYS)}")
+    instant = as_of or c.now()
+    if instant > c.now():
+        raise ValueError("--as-of は未来の時刻にできません (must not be in the future)")
+    c.follower.catch_up()
+    return render_report(response_payload(c, group_by, instant), fmt)

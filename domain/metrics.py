@@ -1,0 +1,405 @@
+"""Response metrics, uniformity between wards and the backlog, computed from dated facts.
+
+Pure functions over `ProposalFacts` / `NeedFacts` (domain.md, "Clocks and metrics";
+docs/metrics.md gives every definition in Japanese and English). Everything is
+judged "as of" an instant: the facts dated after it are ignored, so a past
+instant answers as the system stood then (time travel).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from domain.calendar import BusinessCalendar, date_jst
+from domain.clocks import CLOCKS, ClockReading, read_clock
+from domain.facts import NeedFacts, ProposalFacts
+from domain.reference import CityData
+from domain.states import UNDECIDED, ProposalStatus
+
+#: ways to group the response metrics
+GROUP_BYS: tuple[str, ...] = ("ward", "department", "policy_area", "fiscal_year", "month")
+#: the clocks the response metrics report: the proposal clocks and the need's end to end
+METRIC_CLOCKS: tuple[str, ...] = (*CLOCKS, "end_to_end")
+#: statuses a submitted proposal can have (drafts are not counted), in lifecycle order
+COUNTED_STATUSES: tuple[str, ...] = tuple(s.value for s in ProposalStatus
+                                          if s is not ProposalStatus.DRAFT)
+#: metrics whose uniformity between wards can be asked for
+UNIFORMITY_METRICS: tuple[str, ...] = (
+    *(f"{clock}_{figure}" for clock in METRIC_CLOCKS
+      for figure in ("median", "p90", "within_target")),
+    "acceptance_rate", "feedback_closure_rate", "transfers_per_proposal", "mean_satisfaction",
+)
+#: backlog buckets: (label, fewest, most) business days since submission
+BACKLOG_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-5", 0, 5), ("6-10", 6, 10), ("11-30", 11, 30), ("31+", 31, None))
+#: a ward with fewer items than this behind its value is flagged, not ranked
+MIN_ITEMS = 5
+
+
+class UnknownGrouping(ValueError):
+    """A grouping that is not one of `GROUP_BYS`."""
+
+
+class UnknownMetric(ValueError):
+    """A uniformity metric that is not one of `UNIFORMITY_METRICS`."""
+
+
+# ── percentiles ───────────────────────────────────────────────────────────
+
+
+def percentile(values: Iterable[float], p: float) -> float | None:
+    """The p-th percentile (0–100) by linear interpolation between closest ranks.
+
+    The same as Excel's PERCENTILE.INC and numpy's default (`method="linear"`):
+    with the values sorted x[0] ≤ … ≤ x[n-1], h = (n - 1)·p/100 and the result
+    is x[⌊h⌋] + (h - ⌊h⌋)·(x[⌊h⌋+1] - x[⌊h⌋]). None for no values.
+    """
+    if not 0 <= p <= 100:
+        raise ValueError(f"percentile must be between 0 and 100, got {p}")
+    xs = sorted(values)
+    if not xs:
+        return None
+    h = (len(xs) - 1) * p / 100
+    lo = math.floor(h)
+    hi = min(lo + 1, len(xs) - 1)
+    return float(xs[lo] + (h - lo) * (xs[hi] - xs[lo]))
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+# ── response metrics ──────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class ClockSummary:
+    """One clock over a group: stopped clocks' median and p90, and the share within target."""
+
+    n: int  # stopped clocks behind median and p90
+    median: float | None
+    p90: float | None
+    within_target: float | None
+    #: the items behind `within_target`: stopped clocks plus running clocks past due
+    share_n: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's shape: n, median, p90, within_target."""
+        return {"n": self.n, "median": self.median, "p90": self.p90,
+                "within_target": self.within_target}
+
+
+@dataclass
+class _ClockTally:
+    stopped: list[int]
+    within: int = 0
+    overdue_running: int = 0
+
+    def add_stopped(self, business_days: int, late: bool) -> None:
+        self.stopped.append(business_days)
+        self.within += not late
+
+    def summary(self) -> ClockSummary:
+        share_n = len(self.stopped) + self.overdue_running
+        return ClockSummary(len(self.stopped), percentile(self.stopped, 50),
+                            percentile(self.stopped, 90), _ratio(self.within, share_n),
+                            share_n)
+
+
+@dataclass(frozen=True)
+class GroupMetrics:
+    """The response metrics of one group (a ward, division, policy area, fiscal year or month)."""
+
+    key: str
+    n: int  # submitted proposals in the group
+    counts: dict[str, int]
+    clocks: dict[str, ClockSummary]
+    acceptance_rate: float | None
+    decided: int  # accepted + rejected, by latest decision: the items behind acceptance_rate
+    feedback_closure_rate: float | None
+    final: int  # final proposals: the items behind feedback_closure_rate
+    transfers_per_proposal: float | None
+    mean_satisfaction: float | None
+    evaluations: int  # satisfaction scores behind mean_satisfaction
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's shape of a group."""
+        return {"key": self.key, "n": self.n, "counts": dict(self.counts),
+                "clocks": {name: c.as_dict() for name, c in self.clocks.items()},
+                "acceptance_rate": self.acceptance_rate,
+                "feedback_closure_rate": self.feedback_closure_rate,
+                "transfers_per_proposal": self.transfers_per_proposal,
+                "mean_satisfaction": self.mean_satisfaction}
+
+    def figure(self, metric: str) -> tuple[float | None, int]:
+        """A uniformity metric's value for this group, and the number of items behind it."""
+        if metric == "acceptance_rate":
+            return self.acceptance_rate, self.decided
+        if metric == "feedback_closure_rate":
+            return self.feedback_closure_rate, self.final
+        if metric == "transfers_per_proposal":
+            return self.transfers_per_proposal, self.n
+        if metric == "mean_satisfaction":
+            return self.mean_satisfaction, self.evaluations
+        for suffix in ("_within_target", "_median", "_p90"):
+            if metric.endswith(suffix) and metric[:-len(suffix)] in self.clocks:
+                summary = self.clocks[metric[:-len(suffix)]]
+                if suffix == "_within_target":
+                    return summary.within_target, summary.share_n
+                return (summary.median if suffix == "_median" else summary.p90), summary.n
+        raise UnknownMetric(f"unknown metric {metric!r}")
+
+
+def fiscal_year(d: date) -> int:
+    """The fiscal year (年度, 1 April – 31 March) a JST date falls in."""
+    return d.year if d.month >= 4 else d.year - 1
+
+
+def _in_range(d: date, date_from: date | None, date_to: date | None) -> bool:
+    return (date_from is None or d >= date_from) and (date_to is None or d <= date_to)
+
+
+def _proposal_key(p: ProposalFacts, group_by: str, submitted_on: date) -> str:
+    if group_by == "ward":
+        return p.ward
+    if group_by == "department":
+        return p.lead_department
+    if group_by == "policy_area":
+        return p.policy_area
+    if group_by == "fiscal_year":
+        return str(fiscal_year(submitted_on))
+    return submitted_on.strftime("%Y-%m")
+
+
+def _need_key(need: NeedFacts, group_by: str,
+              leads: dict[str, str]) -> str | None:
+    if group_by == "ward":
+        return need.ward
+    if group_by == "policy_area":
+        return need.policy_area
+    if group_by == "department":
+        # a need counts under the lead division of the proposal carrying it, if any
+        return leads.get(need.proposal) if need.proposal is not None else None
+    # fiscal year and month: of `observed_on`, where the end-to-end clock starts,
+    # as a proposal counts under the date its own clocks start (its submission)
+    if group_by == "fiscal_year":
+        return str(fiscal_year(need.observed_on))
+    return need.observed_on.strftime("%Y-%m")
+
+
+def _reference_keys(group_by: str, city: CityData) -> list[str]:
+    """Groups always shown, even empty (n = 0): every ward, division or policy area."""
+    if group_by == "ward":
+        return [w.id for w in city.wards]
+    if group_by == "department":
+        return [d.id for d in city.departments]
+    if group_by == "policy_area":
+        return [a.id for a in city.policy_areas]
+    return []
+
+
+@dataclass
+class _Group:
+    proposals: list[ProposalFacts]
+    needs: list[NeedFacts]
+
+
+def response_metrics(proposals: Iterable[ProposalFacts], needs: Iterable[NeedFacts],
+                     group_by: str, city: CityData, calendar: BusinessCalendar,
+                     as_of: datetime, date_from: date | None = None,
+                     date_to: date | None = None) -> list[GroupMetrics]:
+    """The response metrics per group, as the facts stood at `as_of`.
+
+    Ward, division and policy-area groups list every reference entry (in the city
+    file's order) and then any other key seen; fiscal years and months are those seen,
+    in order. `date_from`/`date_to` (inclusive JST dates) filter proposals on their
+    submission date and needs on `observed_on`.
+    """
+    if group_by not in GROUP_BYS:
+        raise UnknownGrouping(f"group_by must be one of {', '.join(GROUP_BYS)}; got {group_by!r}")
+    now_proposals = [p.as_of(as_of) for p in proposals]
+    leads = {p.id: p.lead_department for p in now_proposals}
+    groups: dict[str, _Group] = {k: _Group([], []) for k in _reference_keys(group_by, city)}
+    for p in now_proposals:
+        if p.submitted_at is None:
+            continue  # drafts are not counted
+        submitted_on = date_jst(p.submitted_at)
+        if not _in_range(submitted_on, date_from, date_to):
+            continue
+        key = _proposal_key(p, group_by, submitted_on)
+        groups.setdefault(key, _Group([], [])).proposals.append(p)
+    for need in needs:
+        need = need.as_of(as_of)
+        if not need.recorded or not _in_range(need.observed_on, date_from, date_to):
+            continue
+        need_key = _need_key(need, group_by, leads)
+        if need_key is not None:
+            groups.setdefault(need_key, _Group([], [])).needs.append(need)
+    keys = list(groups)
+    if group_by in ("fiscal_year", "month"):
+        keys.sort()
+    else:
+        known = set(_reference_keys(group_by, city))
+        keys = [k for k in keys if k in known] + sorted(k for k in keys if k not in known)
+    return [_group_metrics(k, groups[k], city, calendar, as_of, leads) for k in keys]
+
+
+def _group_metrics(key: str, group: _Group, city: CityData, calendar: BusinessCalendar,
+                   as_of: datetime, leads: dict[str, str]) -> GroupMetrics:
+    proposals = group.proposals
+    counts = dict.fromkeys(COUNTED_STATUSES, 0)
+    tallies = {name: _ClockTally([]) for name in METRIC_CLOCKS}
+    accepted = rejected = final = closed = transfers = 0
+    scores: list[int] = []
+    for p in proposals:
+        counts[p.status] = counts.get(p.status, 0) + 1
+        for name, reading in proposal_clocks(p, city, calendar, as_of).items():
+            _tally(tallies[name], reading)
+        accepted += p.decision == "accepted"
+        rejected += p.decision == "rejected"
+        if p.final_at is not None:
+            final += 1
+            closed += p.feedback_after_final
+        transfers += p.transfers
+        scores += p.satisfaction
+    for need in group.needs:
+        lead = leads.get(need.proposal) if need.proposal is not None else None
+        _tally(tallies["end_to_end"], end_to_end_clock(need, lead, city, calendar, as_of))
+    return GroupMetrics(
+        key=key, n=len(proposals), counts=counts,
+        clocks={name: t.summary() for name, t in tallies.items()},
+        acceptance_rate=_ratio(accepted, accepted + rejected), decided=accepted + rejected,
+        feedback_closure_rate=_ratio(closed, final), final=final,
+        transfers_per_proposal=_ratio(transfers, len(proposals)),
+        mean_satisfaction=statistics.fmean(scores) if scores else None,
+        evaluations=len(scores))
+
+
+def _tally(tally: _ClockTally, reading: ClockReading) -> None:
+    if reading.state == "stopped":
+        assert reading.business_days is not None
+        tally.add_stopped(reading.business_days, bool(reading.late))
+    elif reading.state in ("running", "paused") and reading.late:
+        tally.overdue_running += 1  # past due and still running: not within target
+    # not started, cancelled, or running but not yet due: left out
+
+
+def proposal_clocks(p: ProposalFacts, city: CityData, calendar: BusinessCalendar,
+                    as_of: datetime) -> dict[str, ClockReading]:
+    """A proposal's three clocks at `as_of`, against its current lead division's targets."""
+    p = p.as_of(as_of)
+    targets = city.targets_for(p.lead_department)
+    return {name: read_clock(facts, getattr(targets, name), calendar, as_of)
+            for name, facts in p.clock_facts().items()}
+
+
+def end_to_end_clock(need: NeedFacts, lead: str | None, city: CityData,
+                     calendar: BusinessCalendar, as_of: datetime) -> ClockReading:
+    """A need's end-to-end clock at `as_of`: business days from `observed_on` to its closing.
+
+    The target is the end-to-end target of `lead` (the lead division of the need's
+    proposal), or the city's default when the need is in no proposal.
+    """
+    need = need.as_of(as_of)
+    target = (city.targets_for(lead) if lead is not None else city.default_targets).end_to_end
+    start = need.observed_on
+    due_on = calendar.add_business_days(start, target)
+    closed_at = need.closed_at
+    if closed_at is not None:
+        closed_on = date_jst(closed_at)
+        return ClockReading("end_to_end", "stopped", None, closed_at,
+                            calendar.business_days_between(start, closed_on), 0, target,
+                            due_on, closed_on > due_on)
+    return ClockReading("end_to_end", "running", None, None,
+                        calendar.business_days_between(start, date_jst(as_of)), 0, target,
+                        due_on, calendar.has_ended(due_on, as_of))
+
+
+# ── uniformity between wards ──────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class WardFigure:
+    """One ward's value of a metric and the number of items behind it."""
+
+    ward: str
+    value: float | None
+    n: int
+    flagged: bool  # fewer than MIN_ITEMS items: shown, but left out of the figures
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's shape."""
+        return {"ward": self.ward, "value": self.value, "n": self.n, "flagged": self.flagged}
+
+
+@dataclass(frozen=True)
+class Uniformity:
+    """How evenly the wards fare on one metric."""
+
+    metric: str
+    wards: list[WardFigure]
+    coefficient_of_variation: float | None
+    max_min_ratio: float | None
+
+
+def uniformity(groups_by_ward: Sequence[GroupMetrics], metric: str) -> Uniformity:
+    """Coefficient of variation and max/min ratio of a metric over the unflagged wards.
+
+    The coefficient of variation is the population standard deviation over the mean;
+    both figures are None with no unflagged ward, and when the mean (resp. the
+    minimum) is 0.
+    """
+    if metric not in UNIFORMITY_METRICS:
+        raise UnknownMetric(f"metric must be one of {', '.join(UNIFORMITY_METRICS)};"
+                            f" got {metric!r}")
+    wards = []
+    for group in groups_by_ward:
+        value, n = group.figure(metric)
+        wards.append(WardFigure(group.key, value, n, n < MIN_ITEMS))
+    values = [w.value for w in wards if not w.flagged and w.value is not None]
+    cv = ratio = None
+    if values:
+        mean = statistics.fmean(values)
+        cv = statistics.pstdev(values) / mean if mean else None
+        ratio = max(values) / min(values) if min(values) else None
+    return Uniformity(metric, wards, cv, ratio)
+
+
+# ── backlog ───────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class DepartmentBacklog:
+    """A division's undecided proposals, by business days since submission."""
+
+    department: str
+    buckets: dict[str, int]
+
+
+def backlog_bucket(business_days: int) -> str:
+    """The bucket label for a number of business days since submission."""
+    for label, fewest, most in BACKLOG_BUCKETS:
+        if business_days >= fewest and (most is None or business_days <= most):
+            return label
+    raise ValueError(f"business days cannot be negative: {business_days}")
+
+
+def backlog(proposals: Iterable[ProposalFacts], calendar: BusinessCalendar,
+            as_of: datetime) -> list[DepartmentBacklog]:
+    """Undecided proposals (submitted, acknowledged, info_requested, under_review) at `as_of`,
+    by current lead division (sorted by id) and business days since submission."""
+    by_department: dict[str, dict[str, int]] = {}
+    for p in proposals:
+        p = p.as_of(as_of)
+        submitted_at = p.submitted_at
+        if p.status not in UNDECIDED or submitted_at is None:
+            continue
+        buckets = by_department.setdefault(
+            p.lead_department, {label: 0 for label, _, _ in BACKLOG_BUCKETS})
+        buckets[backlog_bucket(calendar.elapsed(submitted_at, as_of))] += 1
+    return [DepartmentBacklog(d, by_department[d]) for d in sorted(by_department)]
