@@ -155,7 +155,7 @@ class Tsunagi(Application[UUID]):
         if need_id in self.repository:  # a retry after a crash: the need is already there
             return Outcome(self.get_need(need_id), self.position())
         ward, office = fields["ward"], fields["office"]
-        self._check_refs(fields)
+        self._check_refs(fields, ward=ward)
         office_ref = self.city.office(office)
         if office_ref is not None and office_ref.ward != ward:
             raise OfficeNotInWard(f"窓口 '{office}' は {ward} 区に属していません"
@@ -191,7 +191,7 @@ class Tsunagi(Application[UUID]):
             need.merge_into(into, effective_at=when, actor=actor.id)
             return self._save(need)
         if action in ("amend", "triage"):
-            self._check_refs(body.get("changes", body))
+            self._check_refs(body.get("changes", body), ward=need.ward)
         method: Callable[..., None] = getattr(need, _NEED_METHODS[action])
         method(**body, effective_at=when, actor=actor.id)
         return self._save(need)
@@ -215,7 +215,8 @@ class Tsunagi(Application[UUID]):
         proposal_id = proposal_id or Proposal.create_id()
         if proposal_id in self.repository:
             return Outcome(self.get_proposal(proposal_id), self.position())
-        self._check_refs(fields)
+        self._check_refs(fields, lead=fields["lead_department"],
+                         co=fields.get("co_departments", []))
         require(actor, PROPOSAL_RULES, "create", Scope(ward=fields["ward"]))
         when = self._when(effective_at)
         try:
@@ -309,7 +310,8 @@ class Tsunagi(Application[UUID]):
 
     def _amend_draft(self, proposal: Proposal, changes: dict[str, Any], when: datetime,
                      by: str) -> list[TrackedAggregate]:
-        self._check_refs(changes)
+        self._check_refs(changes, lead=changes.get("lead_department", proposal.lead_department),
+                         co=changes.get("co_departments", proposal.co_departments))
         touched: list[TrackedAggregate] = []
         if "needs" in changes:
             wanted = list(dict.fromkeys(changes["needs"]))
@@ -407,12 +409,24 @@ class Tsunagi(Application[UUID]):
         "co_departments": "department", "plan_goals": "plan_goal",
     }
 
-    def _check_refs(self, fields: dict[str, Any]) -> None:
+    def _check_refs(self, fields: dict[str, Any], *, ward: str | None = None,
+                    lead: str | None = None, co: list[str] | None = None) -> None:
+        """Every id is in the city's data, and combinations fit: the school district lies
+        in the need's ward, and the lead division is not also a co-division."""
         for name, kind in self._REF_FIELDS.items():
             value = fields.get(name)
             for ref in value if isinstance(value, list) else [value]:
                 if ref is not None:
                     self._ref(kind, ref, name)
+        district = self.city.school_district(fields.get("school_district") or "")
+        if ward is not None and district is not None and district.ward != ward:
+            raise InvalidCommand(f"校区 '{district.id}' は {ward} 区にありません"
+                                 f" (school district {district.id} is not in ward {ward})",
+                                 "school_district")
+        if lead is not None and lead in (co or []):
+            raise InvalidCommand(f"主務課 '{lead}' は関係課にできません"
+                                 f" (the lead division {lead} cannot also be a co-division)",
+                                 "co_departments")
 
     def _ref(self, kind: str, ref: str, field: str) -> None:
         if getattr(self.city, kind)(ref) is None:
