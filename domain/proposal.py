@@ -16,6 +16,7 @@ from domain.states import (
     FINAL,
     OPEN,
     PROPOSAL_TRANSITIONS,
+    UNDECIDED,
     ProposalStatus,
 )
 
@@ -97,6 +98,8 @@ class Proposal(TrackedAggregate):
     # ── guards beyond the table ───────────────────────────────────────────
 
     def _guard(self, action: str) -> bool:
+        if action == "feedback" and self.status in UNDECIDED:
+            return self.first_decided_at is not None  # deferred, then taken up again
         if action == "evaluate":
             # completed may be evaluated at once; other final statuses after feedback
             return self.status == P.COMPLETED or self.closed_for_originators

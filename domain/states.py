@@ -114,7 +114,9 @@ PROPOSAL_TRANSITIONS: dict[str, Transition] = {
         _t("withdraw", {P.DRAFT} | UNDECIDED, P.WITHDRAWN),
         _t("merge", OPEN, P.MERGED),
         _t("transfer", UNDECIDED, None),
-        _t("feedback", AFTER_DECISION | {P.WITHDRAWN, P.MERGED}, None),
+        # Also guarded: from an undecided status only once it was decided before
+        # (deferred, then taken up again).
+        _t("feedback", AFTER_DECISION | UNDECIDED | {P.WITHDRAWN, P.MERGED}, None),
         # Also guarded: a final status other than `completed` needs feedback first.
         _t("evaluate", FINAL, None),
         _t("comment", ANY, None),

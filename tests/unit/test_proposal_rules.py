@@ -558,3 +558,19 @@ def test_feedback_delivered_on_is_kept_as_a_date(world: World) -> None:
     proposal = world.proposal_in("rejected")
     world.act(proposal, "feedback", message="m", channel="web", delivered_on=date(2026, 6, 3))
     assert world.app.get_proposal(proposal.id).feedback[-1]["delivered_on"] == date(2026, 6, 3)
+
+
+def test_feedback_may_follow_a_deferral_taken_up_again(world: World) -> None:
+    # Deferred (a decision), then taken up again: the ward can still be told where it stands.
+    proposal = world.act(world.proposal_in("deferred"), "start-review")
+    assert proposal.status == "under_review"
+    told = world.act(proposal, "feedback", **world.proposal_body("feedback"))
+    assert len(told.feedback) == 1 and told.status == "under_review"
+    assert not told.closed_for_originators
+
+
+def test_feedback_before_any_decision_is_refused(world: World) -> None:
+    proposal = world.act(world.proposal_in("submitted"), "start-review")
+    with pytest.raises(ActionNotAllowed) as refused:
+        world.act(proposal, "feedback", **world.proposal_body("feedback"))
+    assert "feedback" not in refused.value.allowed_actions
