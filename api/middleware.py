@@ -46,7 +46,8 @@ class Idempotency(BaseHTTPMiddleware):
         body = await request.body()
         digest = body_digest(body)
         scope = (user.id, request.method, request.url.path, key)
-        stored = await to_thread.run_sync(c.idempotency.get, *scope)
+        store = c.idempotency
+        stored = await to_thread.run_sync(store.begin, *scope, digest)
         if stored is not None:
             if stored.body_hash != digest:
                 return problem(422, "idempotency-key-reused",
@@ -54,20 +55,30 @@ class Idempotency(BaseHTTPMiddleware):
                                " / Idempotency-Key reused",
                                "同じキーで異なる内容が送られました。新しいキーを使ってください"
                                " (this key was used with a different body)")
+            if stored.status == 0:
+                return problem(409, "idempotency-key-in-use",
+                               "同じキーの要求を処理中です / A request with this key is running",
+                               "同じ Idempotency-Key の最初の要求がまだ処理中です。少し待って"
+                               "再送してください (the first request with this key is still"
+                               " running; retry shortly)", headers={"Retry-After": "1"})
             return Response(stored.body, status_code=stored.status, headers=stored.headers)
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except BaseException:
+            await to_thread.run_sync(store.abandon, *scope)
+            raise
         if response.status_code >= 500 or response.status_code in (409, 412):
-            return response  # transient answers (a lost race, a stale version) are not replayed
-        chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
-        content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
+            # Transient answers (a lost race, a stale version) are not replayed.
+            await to_thread.run_sync(store.abandon, *scope)
+            return response
+        chunks = [part async for part in response.body_iterator]  # type: ignore[attr-defined]
+        content = b"".join(p if isinstance(p, bytes) else p.encode() for p in chunks)
         headers = {k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS}
-        await to_thread.run_sync(c.idempotency.put, *scope,
+        await to_thread.run_sync(store.finish, *scope,
                                  StoredResponse(digest, response.status_code, headers,
                                                 without_personal_data(content)))
         return Response(content, status_code=response.status_code,
                         headers=dict(response.headers))
-
-
 
 
 def without_personal_data(content: bytes) -> bytes:

@@ -18,6 +18,8 @@ SCHEMA = (
 )
 #: responses are kept at least this long (the contract says 24 hours)
 RETENTION = timedelta(hours=48)
+#: a claim whose request never finished (a crashed process) is released after this
+STALE_CLAIM = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -47,27 +49,43 @@ class IdempotencyStore:
         self.db = db
         db.execute_script(SCHEMA)
 
-    def get(self, user_id: str, method: str, path: str, key: str) -> StoredResponse | None:
-        """The stored response for this key, if it is still kept."""
+    def begin(self, user_id: str, method: str, path: str, key: str,
+              body_hash: str) -> StoredResponse | None:
+        """Claim the key for this request, or return what it already holds.
+
+        None: the caller owns the key and must `finish` or `abandon` it. Otherwise the
+        stored response, whose `status` is 0 while its first request is still running.
+        """
+        now = datetime.now(UTC)
         with self.db.transaction() as tx:
+            tx.execute("DELETE FROM idempotency WHERE created_at < ?"
+                       " OR (status = 0 AND created_at < ?)",
+                       ((now - RETENTION).isoformat(), (now - STALE_CLAIM).isoformat()))
+            tx.execute("INSERT INTO idempotency (user_id, method, path, key, body_hash, status,"
+                       " headers, body, created_at) VALUES (?, ?, ?, ?, ?, 0, '{}', '', ?)"
+                       " ON CONFLICT DO NOTHING",
+                       (user_id, method, path, key, body_hash, now.isoformat()))
+            if tx.rowcount == 1:
+                return None
             tx.execute("SELECT body_hash, status, headers, body FROM idempotency"
                        " WHERE user_id = ? AND method = ? AND path = ? AND key = ?",
                        (user_id, method, path, key))
             row = tx.fetchone()
-        if row is None:
+        if row is None:  # its claim expired between our two statements: let it run again
             return None
         return StoredResponse(row[0], int(row[1]), json.loads(row[2]), row[3].encode())
 
-    def put(self, user_id: str, method: str, path: str, key: str,
-            response: StoredResponse) -> None:
-        """Remember the first response (a concurrent twin keeps the earlier one)."""
-        now = datetime.now(UTC)
+    def finish(self, user_id: str, method: str, path: str, key: str,
+               response: StoredResponse) -> None:
+        """Keep the first response for replays."""
         with self.db.transaction() as tx:
-            tx.execute("DELETE FROM idempotency WHERE created_at < ?",
-                       ((now - RETENTION).isoformat(),))
-            tx.execute("INSERT INTO idempotency (user_id, method, path, key, body_hash, status,"
-                       " headers, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                       " ON CONFLICT DO NOTHING",
-                       (user_id, method, path, key, response.body_hash, response.status,
-                        json.dumps(response.headers), response.body.decode(),
-                        now.isoformat()))
+            tx.execute("UPDATE idempotency SET status = ?, headers = ?, body = ?"
+                       " WHERE user_id = ? AND method = ? AND path = ? AND key = ?",
+                       (response.status, json.dumps(response.headers), response.body.decode(),
+                        user_id, method, path, key))
+
+    def abandon(self, user_id: str, method: str, path: str, key: str) -> None:
+        """Release a claim whose answer is not worth replaying (a lost race, a failure)."""
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM idempotency WHERE user_id = ? AND method = ? AND path = ?"
+                       " AND key = ? AND status = 0", (user_id, method, path, key))

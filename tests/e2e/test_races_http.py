@@ -156,9 +156,11 @@ def test_concurrent_creations_with_the_same_key_create_one_proposal(api: Api) ->
                                   ("staff", post("/api/v1/proposals", body, **key))])
         created = [r for r in responses if r.status_code == 201]
         assert created, [r.text for r in responses]
-        for r in responses:  # the twin replays the first answer, or lost the race: 409
+        for r in responses:  # the twin replays the first answer, or is told it still runs
             assert r.status_code == 201 or (
-                r.status_code == 409 and r.json()["type"].endswith("/concurrent-change")), r.text
+                r.status_code == 409
+                and r.json()["type"].endswith("/idempotency-key-in-use")
+                and r.headers["Retry-After"]), r.text
         pid = created[0].json()["id"]
         assert all(r.json()["id"] == pid for r in created)
         # whatever the race, a later retry with that key answers the creation itself
@@ -170,3 +172,17 @@ def test_concurrent_creations_with_the_same_key_create_one_proposal(api: Api) ->
         need = get(api, "needs", body["needs"][0])
         assert need["status"] == "proposed" and need["proposal"] == pid
     assert len(listed(api)) == ROUNDS
+
+
+def test_concurrent_comments_with_the_same_key_are_one_comment(api: Api) -> None:
+    proposal = submitted_proposal(api)
+    path = f"/api/v1/proposals/{proposal['id']}/comment"
+    body = {"body": "同じ意見を二度送ってしまった"}
+    for round_ in range(ROUNDS):
+        key = {"Idempotency-Key": f"comment-{round_}"}
+        responses = at_once(api, [("staff", post(path, body, **key)),
+                                  ("staff", post(path, body, **key))])
+        assert {r.status_code for r in responses} <= {200, 409}, [r.text for r in responses]
+        assert any(r.status_code == 200 for r in responses)
+    comments = get(api, "proposals", proposal["id"])["comments"]
+    assert len(comments) == ROUNDS
