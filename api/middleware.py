@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
+from typing import Any
 
 from anyio import to_thread
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.problems import problem
+from api.problems import DATABASE_DETAIL, database_unavailable, problem, unavailable_problem
 from infra.idempotency import StoredResponse, body_digest
 
+log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 _REPLAYED_HEADERS = ("content-type", "etag", "location")
 
@@ -40,14 +44,24 @@ class Idempotency(BaseHTTPMiddleware):
         if request.method != "POST" or not key or not auth.lower().startswith("bearer "):
             return await call_next(request)
         c = request.app.state.container
-        user = await to_thread.run_sync(c.users.authenticate, auth[7:].strip())
+        try:
+            user = await to_thread.run_sync(c.users.authenticate, auth[7:].strip())
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            return unavailable_problem(DATABASE_DETAIL, retry_after=2)
         if user is None:
             return await call_next(request)  # the endpoint answers 401
         body = await request.body()
         digest = body_digest(body)
         scope = (user.id, request.method, request.url.path, key)
         store = c.idempotency
-        stored = await to_thread.run_sync(store.begin, *scope, digest)
+        try:
+            stored = await to_thread.run_sync(store.begin, *scope, digest)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            return unavailable_problem(DATABASE_DETAIL, retry_after=2)  # nothing was done
         if stored is not None:
             if stored.body_hash != digest:
                 return problem(422, "idempotency-key-reused",
@@ -65,20 +79,32 @@ class Idempotency(BaseHTTPMiddleware):
         try:
             response = await call_next(request)
         except BaseException:
-            await to_thread.run_sync(store.abandon, *scope)
+            await _quietly(store.abandon, *scope)
             raise
         if response.status_code >= 500 or response.status_code in (409, 412):
             # Transient answers (a lost race, a stale version) are not replayed.
-            await to_thread.run_sync(store.abandon, *scope)
+            await _quietly(store.abandon, *scope)
             return response
         chunks = [part async for part in response.body_iterator]  # type: ignore[attr-defined]
         content = b"".join(p if isinstance(p, bytes) else p.encode() for p in chunks)
         headers = {k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS}
-        await to_thread.run_sync(store.finish, *scope,
-                                 StoredResponse(digest, response.status_code, headers,
-                                                without_personal_data(content)))
+        # The act is done: if the store cannot remember it now, the client still gets the
+        # answer (a retry then waits for the claim to expire rather than acting twice at once).
+        await _quietly(store.finish, *scope,
+                       StoredResponse(digest, response.status_code, headers,
+                                      without_personal_data(content)))
         return Response(content, status_code=response.status_code,
                         headers=dict(response.headers))
+
+
+async def _quietly(func: Callable[..., None], *args: Any) -> None:
+    """Run a bookkeeping call; a database outage is logged, not turned into a failure."""
+    try:
+        await to_thread.run_sync(func, *args)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("idempotency record not kept: %s", exc)
 
 
 def without_personal_data(content: bytes) -> bytes:

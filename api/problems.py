@@ -62,6 +62,9 @@ def database_unavailable(exc: BaseException) -> bool:
     while current is not None and id(current) not in seen:
         if isinstance(current, DATABASE_UNAVAILABLE):
             return True
+        if isinstance(current, BaseExceptionGroup) and any(
+                database_unavailable(inner) for inner in current.exceptions):
+            return True  # raised inside a middleware's task group
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False

@@ -360,6 +360,12 @@ def test_postgres_restart_answers_503_then_recovers(deployment: Deployment,
         failures.append(f"{response.status_code} {response.headers} {response.text}")
 
     def load(t: int) -> None:
+        try:
+            send(t)
+        except Exception as exc:  # a dead load thread must fail the test, not vanish
+            failures.append(f"load {t}: {exc!r}")
+
+    def send(t: int) -> None:
         server = servers[t % 2]
         with server.as_("staff") as client:
             i = 0
@@ -385,7 +391,7 @@ def test_postgres_restart_answers_503_then_recovers(deployment: Deployment,
         stop.set()
         for thread in threads:
             thread.join(timeout=120)
-    assert not failures, failures[:5]
+    assert not failures, (failures[:5], [s.output()[-4000:] for s in servers])
     assert seen[500] == 0 and sum(seen.values()) > 0, seen
 
     # the API recovers by itself: once one request succeeds, every later one does
