@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
@@ -103,10 +103,7 @@ def department_queue(department: str, c: ContainerDep, _: ActorDep) -> dict[str,
 
 def _feedback_page(c: ContainerDep, column: str, value: str, limit: int,
                    cursor: str | None) -> dict[str, Any]:
-    try:
-        items, next_cursor = c.ward_feedback.list(column, value, limit, cursor)
-    except ValueError as exc:
-        raise HTTPException(422, "cursor が正しくありません (invalid cursor)") from exc
+    items, next_cursor = c.ward_feedback.list(column, value, limit, cursor)
     return {column: value, "items": [_feedback_out(i) for i in items],
             "next_cursor": next_cursor}
 

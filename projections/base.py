@@ -83,6 +83,30 @@ class View(ABC):
                 tx.execute(f"DELETE FROM {table}")
             tx.execute("DELETE FROM view_tracking WHERE view = ?", (self.name,))
 
+    def newest_first(self, select: str, table: str, order: str, where: list[str],
+                     params: list[Any], limit: int,
+                     cursor: str | None) -> tuple[list[tuple[Any, ...]], str | None]:
+        """A keyset page, newest `order` first (ties by id), and the next page's cursor.
+
+        `select` lists the columns after `id, <order>`, which every row starts with.
+        """
+        where, params = list(where), list(params)
+        if cursor:
+            last_order, last_id = decode_cursor(cursor)
+            where.append(f"({order} < ? OR ({order} = ? AND id < ?))")
+            params.extend([last_order, last_order, last_id])
+        sql = f"SELECT id, {order}, {select} FROM {table}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {order} DESC, id DESC LIMIT ?"
+        params.append(limit + 1)
+        with self.db.transaction() as tx:
+            tx.execute(sql, params)
+            rows = tx.fetchall()
+        next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) \
+            if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
     # ── helpers for views that keep an aggregate's state ──────────────────
 
     def encode_state(self, aggregate: TrackedAggregate) -> str:
@@ -145,6 +169,7 @@ def decode_cursor(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
         raise InvalidCursor() from exc
-    if not isinstance(values, list) or len(values) != 2:
+    if not isinstance(values, list) or len(values) != 2 \
+            or not all(isinstance(v, str) for v in values):
         raise InvalidCursor()
     return values

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.need import Need
 from infra.sql import Tx
-from projections.base import Event, View, decode_cursor, encode_cursor, like_pattern, search_text
+from projections.base import Event, View, like_pattern, search_text
 
 
 @dataclass
@@ -74,19 +74,7 @@ class NeedsIndex(View):
         if flt.observed_to:
             where.append("observed_on <= ?")
             params.append(flt.observed_to.isoformat())
-        if cursor:
-            recorded_at, last_id = decode_cursor(cursor)
-            where.append("(recorded_at < ? OR (recorded_at = ? AND id < ?))")
-            params.extend([recorded_at, recorded_at, last_id])
-        sql = "SELECT id, recorded_at, state FROM needs_index"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY recorded_at DESC, id DESC LIMIT ?"
-        params.append(limit + 1)
-        with self.db.transaction() as tx:
-            tx.execute(sql, params)
-            rows = tx.fetchall()
-        items = [self.decode_state(Need, r[2]) for r in rows[:limit]]
-        next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) \
-            if len(rows) > limit else None
+        rows, next_cursor = self.newest_first("state", "needs_index", "recorded_at", where,
+                                              params, limit, cursor)
+        items = [self.decode_state(Need, r[2]) for r in rows]
         return items, next_cursor

@@ -9,7 +9,7 @@ from typing import Any
 from domain.calendar import date_jst
 from domain.proposal import Proposal
 from infra.sql import Tx
-from projections.base import Event, View, decode_cursor, encode_cursor, like_pattern, search_text
+from projections.base import Event, View, like_pattern, search_text
 
 
 def fiscal_year(instant: datetime) -> int:
@@ -82,19 +82,7 @@ class ProposalsIndex(View):
         if flt.q:
             where.append("search LIKE ? ESCAPE '\\'")
             params.append(like_pattern(flt.q))
-        if cursor:
-            created_at, last_id = decode_cursor(cursor)
-            where.append("(created_at < ? OR (created_at = ? AND id < ?))")
-            params.extend([created_at, created_at, last_id])
-        sql = "SELECT id, created_at, state FROM proposals_index"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        params.append(limit + 1)
-        with self.db.transaction() as tx:
-            tx.execute(sql, params)
-            rows = tx.fetchall()
-        items = [self.decode_state(Proposal, r[2]) for r in rows[:limit]]
-        next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) \
-            if len(rows) > limit else None
+        rows, next_cursor = self.newest_first("state", "proposals_index", "created_at",
+                                              where, params, limit, cursor)
+        items = [self.decode_state(Proposal, r[2]) for r in rows]
         return items, next_cursor

@@ -16,7 +16,7 @@ from typing import Any
 from domain.need import Need
 from domain.proposal import Proposal
 from infra.sql import Tx
-from projections.base import Event, View, decode_cursor, encode_cursor
+from projections.base import Event, View
 
 
 @dataclass(frozen=True)
@@ -118,33 +118,15 @@ class WardFeedback(View):
 
     def list(self, column: str, value: str, limit: int,
              cursor: str | None) -> tuple[list[FeedbackItem], str | None]:
-        """A page of the needs of a ward or office (`column`), newest first.
-
-        Raises ValueError for a cursor that is not one of ours.
-        """
+        """A page of the needs of a ward or office (`column`), newest first."""
         if column not in ("ward", "office"):
             raise ValueError(f"cannot list by {column}")
-        where = [f"{column} = ?"]
-        params: list[Any] = [value]
-        if cursor:
-            values = decode_cursor(cursor)
-            if len(values) != 2 or not all(isinstance(v, str) for v in values):
-                raise ValueError("invalid cursor")
-            recorded_at, last_id = values
-            where.append("(recorded_at < ? OR (recorded_at = ? AND id < ?))")
-            params.extend([recorded_at, recorded_at, last_id])
-        sql = ("SELECT id, recorded_at, state, need_feedback, proposal_status,"
-               " proposal_feedback FROM ward_feedback_needs WHERE " + " AND ".join(where)
-               + " ORDER BY recorded_at DESC, id DESC LIMIT ?")
-        params.append(limit + 1)
-        with self.db.transaction() as tx:
-            tx.execute(sql, params)
-            rows = tx.fetchall()
+        rows, next_cursor = self.newest_first(
+            "state, need_feedback, proposal_status, proposal_feedback", "ward_feedback_needs",
+            "recorded_at", [f"{column} = ?"], [value], limit, cursor)
         items = [
             FeedbackItem(need=self.decode_state(Need, r[2]),
                          proposal_status=r[4], latest_feedback=_more_recent(r[3], r[5]))
-            for r in rows[:limit]
+            for r in rows
         ]
-        next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) \
-            if len(rows) > limit else None
         return items, next_cursor
