@@ -56,6 +56,12 @@ class Container:
         """The current instant."""
         return self.clock()
 
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Stop the follower and release connections."""
         self.follower.stop()

@@ -119,8 +119,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from infra.demo import demo_actors, load_demo
 
-    c = _container()
-    try:
+    with _container() as c:
         summary = load_demo(c.app, datetime.now(UTC))
         tokens_file = _tokens_file(c.settings)
         if summary.already_loaded and tokens_file.exists():
@@ -142,8 +141,6 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"Loaded {summary.needs} needs and {summary.proposals} proposals.")
         print(header + "\n".join(lines))
         print(f"(saved to {tokens_file})")
-    finally:
-        c.close()
     return 0
 
 
@@ -161,54 +158,41 @@ def _scope(actor: object) -> str:
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    c = _container()
-    try:
+    with _container() as c:
         user, token = c.users.add(args.name, args.role, args.ward, args.office,
                                   args.department)
-    finally:
-        c.close()
     print(f"added user {user.id} ({user.name}, {user.role}, {_scope(user)})")
     print(token)
     return 0
 
 
 def _users_list(_: argparse.Namespace) -> int:
-    c = _container()
-    try:
+    with _container() as c:
         for u in c.users.list():
             state = f"revoked {u.revoked_at}" if u.revoked_at else "active"
             print(f"{u.id}  {u.role:<20} {_scope(u):<32} {u.name}  ({state})")
-    finally:
-        c.close()
     return 0
 
 
 def _users_revoke(args: argparse.Namespace) -> int:
-    c = _container()
-    try:
+    with _container() as c:
         user = c.users.revoke(args.user_id)
-    finally:
-        c.close()
     print(f"revoked {user.id} ({user.name})")
     return 0
 
 
 def _projections_status(_: argparse.Namespace) -> int:
-    c = _container()
-    try:
+    with _container() as c:
         head = c.app.position()
         print(f"{'view':<20} {'position':>10} {'lag':>8}   (log at {head})")
         for view in c.views:
             position = view.position()
             print(f"{view.name:<20} {position:>10} {head - position:>8}")
-    finally:
-        c.close()
     return 0
 
 
 def _projections_rebuild(args: argparse.Namespace) -> int:
-    c = _container()
-    try:
+    with _container() as c:
         chosen = [v for v in c.views if args.name in (None, v.name)]
         if not chosen:
             names = ", ".join(v.name for v in c.views)
@@ -228,8 +212,6 @@ def _projections_rebuild(args: argparse.Namespace) -> int:
         c.follower.catch_up(progress)
         print(file=sys.stderr)
         print(f"rebuilt {', '.join(v.name for v in chosen)} up to position {head}")
-    finally:
-        c.close()
     return 0
 
 
@@ -246,13 +228,11 @@ def _metrics_report(args: argparse.Namespace) -> int:
             raise UserError(f"--as-of: not an ISO 8601 instant: {args.as_of!r}") from exc
         if as_of.tzinfo is None:
             raise UserError("--as-of needs an offset (Z or +09:00)")
-    c = _container()
-    try:
-        out = report(c, args.group_by, as_of, args.format)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    finally:
-        c.close()
+    with _container() as c:
+        try:
+            out = report(c, args.group_by, as_of, args.format)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
     sys.stdout.flush()
     sys.stdout.buffer.write(out)
     sys.stdout.buffer.flush()

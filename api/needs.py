@@ -18,7 +18,7 @@ from api.deps import (
     FreshViews,
     IfMatchDep,
 )
-from api.render import need_out
+from api.render import need_out, shown
 from api.schemas import (
     Command,
     FeedbackIn,
@@ -175,8 +175,6 @@ def history_page(entries: list[Any], limit: int, cursor: str | None) -> dict[str
     after = int(cursor) if cursor and cursor.isdigit() else 0
     rest = [e for e in entries if e.version > after]
     page = rest[:limit]
-    from api.render import shown
-
     items = [{"type": e.type, "version": e.version, "effective_at": shown(e.effective_at),
               "recorded_at": shown(e.recorded_at), "actor": e.actor, "data": shown(e.data)}
              for e in page]

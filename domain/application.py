@@ -31,7 +31,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.need import Need
-from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, require
+from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, permits, require
 from domain.ports import Clock, PersonalDataVault
 from domain.proposal import Proposal
 from domain.reference import CityData
@@ -133,8 +133,6 @@ class Tsunagi(Application[UUID]):
 
     def read_personal_data(self, actor: Actor, need: Need) -> dict[str, str] | None:
         """The reporter's data if the actor may see it (the read is recorded), else None."""
-        from domain.permissions import permits
-
         if need.reporter_ref is None:
             return None
         if not permits(actor, NEED_RULES["read-personal-data"], self._need_scope(need)):
@@ -235,7 +233,7 @@ class Tsunagi(Application[UUID]):
                                "plan_goals": [], "summary": "", **fields,
                                "needs": [n.id for n in needs]})
         for need in needs:
-            self._need_effective(need, when)
+            need.check_effective_at(when)
             need.join_proposal(proposal.id, effective_at=when, actor=actor.id)
         return self._save(proposal, *needs)
 
@@ -319,7 +317,7 @@ class Tsunagi(Application[UUID]):
                                              [n for n in wanted if n not in proposal.needs])
             leaving = [self.get_need(n) for n in proposal.needs if n not in wanted]
             for need in joining:
-                self._need_effective(need, when)
+                need.check_effective_at(when)
                 need.join_proposal(proposal.id, effective_at=when, actor=by)
             for need in leaving:
                 need.return_to_triage(effective_at=max(when, need.effective_at), actor=by)
@@ -381,10 +379,6 @@ class Tsunagi(Application[UUID]):
                 when = aggregate.effective_at  # a later back-dated act must not reorder now
             aggregate.check_effective_at(when)
         return when
-
-    @staticmethod
-    def _need_effective(need: Need, when: datetime) -> None:
-        need.check_effective_at(when)
 
     def _proposable_needs(self, ward: str, need_ids: Iterable[UUID]) -> list[Need]:
         needs = []
