@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api import metrics, needs, problems, proposals, reference, views
-from api.bootstrap import Container, build
 from api.middleware import BodyLimit, Idempotency
+from wiring.bootstrap import Container, build
 
 DESCRIPTION = """\
 つなぎ (Tsunagi) connects what ward offices and community exchange rooms hear to

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.bootstrap import Container
 from api.problems import ServiceUnavailable
 from domain.permissions import Actor
+from wiring.bootstrap import Container
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `tsunagi users add`")
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')

@@ -20,7 +20,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, His
 from prometheus_client.exposition import generate_latest
 from pydantic import AwareDatetime, BaseModel
 
-from api.bootstrap import Container
 from api.deps import ActorDep, ContainerDep, FreshViews
 from api.render import shown
 from api.schemas import problem_responses
@@ -35,6 +34,7 @@ from domain.metrics import (
     uniformity,
 )
 from domain.states import OPEN
+from wiring.bootstrap import Container
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 operations = APIRouter(tags=["operations"])

@@ -18,8 +18,8 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.bootstrap import Container, build
 from infra.settings import Settings
+from wiring.bootstrap import Container, build
 
 #: who the tests act as: name → (role, ward, office, department)
 PEOPLE: dict[str, tuple[str, str | None, str | None, str | None]] = {

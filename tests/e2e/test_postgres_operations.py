@@ -24,10 +24,10 @@ import httpx
 import psycopg
 import pytest
 
-from api.bootstrap import build
 from infra.settings import Settings
 from tests.e2e.conftest import NEED, PEOPLE, _free_port
 from tests.pg_server import PostgresServer
+from wiring.bootstrap import build
 
 pytestmark = pytest.mark.postgres
 

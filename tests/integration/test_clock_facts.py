@@ -14,7 +14,6 @@ from uuid import UUID
 
 import pytest
 
-from api.bootstrap import Container, build
 from domain.application import event_type_name
 from domain.calendar import JST
 from domain.clocks import CLOCKS, proposal_clocks, read_clock
@@ -23,6 +22,7 @@ from domain.need import Need
 from domain.proposal import Proposal
 from infra.demo import load_demo
 from infra.settings import Settings
+from wiring.bootstrap import Container, build
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 #: a moment in the middle of the demo's history

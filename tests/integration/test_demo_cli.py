@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from api.bootstrap import build
-from api.cli import main
 from infra.settings import Settings
+from wiring.bootstrap import build
+from wiring.cli import main
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

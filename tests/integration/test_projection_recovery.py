@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Container, build
 from consumers.follower import Follower
 from domain.permissions import Actor, Role
 from infra.demo import load_demo
 from infra.settings import Settings
 from infra.sql import Tx
 from projections.base import Event, View
+from wiring.bootstrap import Container, build
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 

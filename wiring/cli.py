@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api.bootstrap import Container, build
 from infra.settings import Settings
 from infra.users import UserError
+from wiring.bootstrap import Container, build
 
 
 def main(argv: Sequence[str] | None = None) -> int:
