@@ -15,7 +15,6 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from pydantic import AwareDatetime, BaseModel
@@ -23,6 +22,7 @@ from pydantic import AwareDatetime, BaseModel
 from api.deps import ActorDep, ContainerDep, FreshViews
 from api.render import shown
 from api.schemas import problem_responses
+from domain.errors import InvalidCommand
 from domain.facts import NeedFacts, ProposalFacts
 from domain.metrics import (
     GROUP_BYS,
@@ -121,21 +121,13 @@ class BacklogOut(BaseModel):
 # ── helpers ───────────────────────────────────────────────────────────────
 
 
-def invalid_query(field: str, message: str) -> RequestValidationError:
-    """A 422 `validation-error` problem naming the query parameter."""
-    return RequestValidationError([{"loc": ("query", field), "msg": message,
-                                    "type": "value_error"}])
-
-
 def resolve_as_of(c: Container, as_of: datetime | None) -> datetime:
     """`as_of`, or now; an instant in the future is refused (nothing is known of it yet)."""
     now = c.now()
     if as_of is None:
         return now
     if as_of > now:
-        raise invalid_query("as_of", "as_of は未来の時刻にできません"
-                                     f" (as_of must not be in the future; now is"
-                                     f" {shown(now).isoformat()})")
+        raise InvalidCommand("as_of", "future_instant", value=shown(as_of).isoformat())
     return as_of
 
 
@@ -167,8 +159,8 @@ def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None
              ) -> dict[str, Any]:
     """Counts, clocks and rates per ward, division, policy area, fiscal year or month."""
     if date_from is not None and date_to is not None and date_from > date_to:
-        raise invalid_query("from", f"from ({date_from}) が to ({date_to}) より後です"
-                                    " (from must not be after to)")
+        raise InvalidCommand("from", "range_reversed", start=date_from.isoformat(),
+                             end=date_to.isoformat())
     return response_payload(c, group_by, resolve_as_of(c, as_of), date_from, date_to)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import eventsourcing.persistence as es_persistence
@@ -13,13 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.messages import TITLES, Lang, Messages
 from domain import errors
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "/problems/"
-#: fields of a domain error that come from the query string rather than the body
-QUERY_FIELDS = frozenset({"cursor"})
 
 #: domain error class → HTTP status (the most specific class wins)
 STATUS_OF: list[tuple[type[errors.DomainError], int]] = [
@@ -89,17 +89,114 @@ def problem(status: int, slug: str, title: str, detail: str,
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def domain_problem(exc: errors.DomainError) -> JSONResponse:
-    """Map a domain error to its problem response."""
+def request_lang(request: Request) -> Lang:
+    """English when the client's first `Accept-Language` choice is English, else Japanese."""
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "en" if first.startswith("en") else "ja"
+
+
+def _messages(request: Request) -> Messages:
+    return Messages(request.app.state.container.city)
+
+
+def bilingual(lang: Lang, title: tuple[str, str], detail: tuple[str, str]) -> dict[str, str]:
+    """`title`/`detail` in the asked language, the other language beside them."""
+    other = "en" if lang == "ja" else "ja"
+    index = {"ja": 0, "en": 1}
+    return {"title": title[index[lang]], "detail": detail[index[lang]],
+            f"title_{other}": title[index[other]], f"detail_{other}": detail[index[other]]}
+
+
+def domain_problem(exc: errors.DomainError, request: Request) -> JSONResponse:
+    """Map a domain error to its problem response, its message rendered from its code."""
     status = next(code for cls, code in STATUS_OF if isinstance(exc, cls))
+    lang, m = request_lang(request), _messages(request)
+    body = bilingual(lang, (m.title(exc.code, "ja"), m.title(exc.code, "en")),
+                     (m.detail(exc, "ja"), m.detail(exc, "en")))
     extra: dict[str, Any] = {}
     if isinstance(exc, errors.ActionNotAllowed):
         extra = {"current_status": exc.current_status, "allowed_actions": exc.allowed_actions}
     if isinstance(exc, errors.InvalidCommand):
-        where = "query" if exc.field in QUERY_FIELDS else "body"
-        extra = {"errors": [{"loc": [where, exc.field] if exc.field else [where],
-                             "msg": exc.detail}]}
-    return problem(status, exc.slug, exc.title, exc.detail, **extra)
+        where = "query" if request.method in ("GET", "HEAD") else "body"
+        loc: list[str | int] = [where, *(exc.field.split(".") if exc.field else [])]
+        extra = {"errors": [{"loc": loc, "msg": body["detail"], "code": exc.reason,
+                             **({"msg_en": m.detail(exc, "en")} if lang == "ja" else {})}]}
+    title, detail = body.pop("title"), body.pop("detail")
+    return problem(status, exc.code, title, detail, **{**body, **extra})
+
+
+def validation_problem(errs: Sequence[Mapping[str, Any]], request: Request) -> JSONResponse:
+    """422 for schema errors, each message in plain words naming the field."""
+    lang, m = request_lang(request), _messages(request)
+    items = []
+    for e in errs:
+        loc = list(e.get("loc", ()))
+        field, reason, params = _field_reason(e)
+        items.append({"loc": loc, "msg": m.reason(field, reason, params, lang),
+                      "code": reason,
+                      **({"msg_en": m.reason(field, reason, params, "en")} if lang == "ja"
+                         else {})})
+    ja = "。".join(m.reason(*_field_reason(e), "ja") for e in errs)
+    en = "; ".join(m.reason(*_field_reason(e), "en") for e in errs)
+    body = bilingual(lang, (TITLES["validation-error"][0], TITLES["validation-error"][1]),
+                     (ja, en))
+    title, detail = body.pop("title"), body.pop("detail")
+    extra: dict[str, Any] = {**body, "errors": items}
+    return problem(422, "validation-error", title, detail, **extra)
+
+
+def _field_reason(e: Mapping[str, Any]) -> tuple[str | None, str, dict[str, Any]]:
+    loc = e.get("loc", ())
+    field = ".".join(str(p) for p in loc[1:] if not isinstance(p, int)) or None
+    reason, params = schema_reason(e)
+    return field, reason, params
+
+
+#: pydantic error type → (reason, what is expected) for `Messages.reason`
+_SCHEMA_TYPES: dict[str, tuple[str, str | None]] = {
+    "missing": ("required", None), "string_type": ("wrong_type", "text"),
+    "int_type": ("wrong_type", "integer"), "int_parsing": ("wrong_type", "integer"),
+    "int_from_float": ("wrong_type", "integer"), "bool_type": ("wrong_type", "boolean"),
+    "bool_parsing": ("wrong_type", "boolean"), "float_type": ("wrong_type", "number"),
+    "float_parsing": ("wrong_type", "number"), "finite_number": ("not_finite", None),
+    "date_type": ("wrong_type", "date"), "date_parsing": ("wrong_type", "date"),
+    "date_from_datetime_parsing": ("wrong_type", "date"),
+    "date_from_datetime_inexact": ("wrong_type", "date"),
+    "datetime_type": ("wrong_type", "instant"), "datetime_parsing": ("wrong_type", "instant"),
+    "datetime_from_date_parsing": ("wrong_type", "instant"),
+    "timezone_aware": ("naive_instant", None), "uuid_type": ("wrong_type", "uuid"),
+    "uuid_parsing": ("wrong_type", "uuid"), "list_type": ("wrong_type", "list"),
+    "dict_type": ("wrong_type", "object"), "model_type": ("wrong_type", "object"),
+    "model_attributes_type": ("wrong_type", "object"),
+    "dataclass_type": ("wrong_type", "object"), "extra_forbidden": ("unknown_field", None),
+    "string_pattern_mismatch": ("invalid", None),
+}
+
+
+def schema_reason(e: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The domain's reason (and its parameters) for one pydantic error."""
+    kind, ctx = str(e.get("type", "")), dict(e.get("ctx") or {})
+    if kind in _SCHEMA_TYPES:
+        reason, expected = _SCHEMA_TYPES[kind]
+        return reason, ({"expected": expected} if expected else {})
+    if kind == "string_too_short":
+        return "blank", {}
+    if kind == "string_too_long":
+        return "too_long", {"max": ctx.get("max_length")}
+    if kind == "too_long":
+        return "too_many", {"max": ctx.get("max_length")}
+    if kind == "too_short":
+        return "too_short", {"min": ctx.get("min_length")}
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        schema_field = e.get("schema_bounds") or {}
+        return "out_of_range", {"min": schema_field.get("min", ctx.get("ge", "")),
+                                "max": schema_field.get("max", ctx.get("le", ""))}
+    if kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", ""))
+        choices = [c.strip().strip("'") for c in expected.replace(" or ", ",").split(",")
+                   if c.strip()]
+        return "choice", {"choices": choices}
+    return "invalid", {}
 
 
 _STATUS_TITLES = {
@@ -117,19 +214,17 @@ def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem."""
 
     @app.exception_handler(errors.DomainError)
-    async def on_domain_error(_: Request, exc: errors.DomainError) -> JSONResponse:
-        return domain_problem(exc)
+    async def on_domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
+        return domain_problem(exc, request)
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errs = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errs):
-            return problem(400, "malformed-json", "JSON の形式が正しくありません / Malformed JSON",
-                           "リクエスト本文を JSON として読めません (the body is not valid JSON)")
-        items = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in errs]
-        detail = "; ".join(f"{'.'.join(str(p) for p in i['loc'])}: {i['msg']}" for i in items)
-        return problem(422, "validation-error", "入力内容に誤りがあります / Invalid input",
-                       detail, errors=items)
+            return problem(400, "malformed-json", "JSON の形式が正しくありません",
+                           "リクエスト本文を JSON として読めません",
+                           title_en="Malformed JSON", detail_en="the body is not valid JSON")
+        return validation_problem(errs, request)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -6,13 +6,12 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from api.deps import ActorDep, ContainerDep, FreshViews
 from api.render import shown
 from api.schemas import problem_responses
-from domain.errors import NotFound
+from domain.errors import InvalidCommand, NotFound, UnknownReference
 from projections.ward_feedback import FeedbackItem
 
 router = APIRouter(prefix="/views", tags=["views"])
@@ -85,7 +84,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 def department_queue(department: str, c: ContainerDep, _: ActorDep) -> dict[str, Any]:
     """The division's open proposals (lead or co) and final ones still owing feedback."""
     if c.city.department(department) is None:
-        raise NotFound(f"課 '{department}' は登録されていません (unknown department)")
+        raise NotFound("department", department)
     now = c.now()
     items = c.department_queue.queue(department, c.city, c.calendar, now)
     return {
@@ -122,7 +121,7 @@ def ward_feedback(ward: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
                   cursor: str | None = None) -> dict[str, Any]:
     """Every need recorded in the ward, newest first, with the latest feedback."""
     if c.city.ward(ward) is None:
-        raise NotFound(f"区 '{ward}' は登録されていません (unknown ward)")
+        raise NotFound("ward", ward)
     return _feedback_page(c, "ward", ward, limit, cursor)
 
 
@@ -132,7 +131,7 @@ def office_feedback(office: str, c: ContainerDep, _: ActorDep, limit: Limit = 50
                     cursor: str | None = None) -> dict[str, Any]:
     """Every need recorded at the office, newest first, with the latest feedback."""
     if c.city.office(office) is None:
-        raise NotFound(f"窓口 '{office}' は登録されていません (unknown office)")
+        raise NotFound("office", office)
     return _feedback_page(c, "office", office, limit, cursor)
 
 
@@ -210,12 +209,10 @@ def ward_meeting_agenda(
     """Decisions, budget outcomes and feedback of the period; overdue proposals and
     questions awaiting the ward as of the end of `until`; needs shared across wards."""
     if since > until:
-        raise RequestValidationError([{
-            "type": "value_error", "loc": ("query", "since"),
-            "msg": f"since ({since}) は until ({until}) 以前の日付にしてください"
-                   " (since must not be after until)"}])
+        raise InvalidCommand("since", "range_reversed", start=since.isoformat(),
+                             end=until.isoformat())
     if ward is not None and c.city.ward(ward) is None:
-        raise NotFound(f"区 '{ward}' は登録されていません (unknown ward)")
+        raise UnknownReference("ward", ward, "ward")
     agenda = c.ward_agenda.agenda(since, until, ward, c.clock_facts, c.city, c.calendar,
                                   c.now())
     return {"since": since, "until": until, "ward": ward,

@@ -7,17 +7,27 @@ the log never shows half an act. Persistence is chosen by configuration.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain.base import TrackedAggregate
-from domain.calendar import BusinessCalendar
+from domain.calendar import BusinessCalendar, date_jst
+from domain.commands import (
+    NEED_COMMANDS,
+    AmendNeed,
+    Command,
+    Feedback,
+    MergeNeed,
+    RecordNeed,
+    Reporter,
+    command_for,
+)
 from domain.errors import (
     ConcurrentChange,
     EffectiveAtInFuture,
@@ -34,13 +44,22 @@ from domain.need import Need
 from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, permits, require
 from domain.ports import Clock, PersonalDataVault
 from domain.proposal import Proposal
+from domain.proposal_commands import (
+    PROPOSAL_COMMANDS,
+    AmendProposal,
+    Comment,
+    DraftProposal,
+    MergeProposal,
+    Notice,
+    RequestInfo,
+    Withdraw,
+)
 from domain.reference import CityData
 from domain.states import NeedStatus
 
-#: acts before this year are refused (the holiday calendar and the city's records start later)
-EARLIEST_YEAR = 2000
 A = TypeVar("A", bound=TrackedAggregate)
 T = TypeVar("T")
+C = TypeVar("C", bound=Command)
 
 
 class DateAsISO(Transcoding):
@@ -145,31 +164,35 @@ class Tsunagi(Application[UUID]):
 
     # ── needs ─────────────────────────────────────────────────────────────
 
-    def record_need(self, actor: Actor, fields: dict[str, Any],
-                    reporter: dict[str, str] | None = None, need_id: UUID | None = None,
+    def record_need(self, actor: Actor, command: RecordNeed | Mapping[str, Any],
+                    reporter: Mapping[str, Any] | None = None, need_id: UUID | None = None,
                     effective_at: datetime | None = None) -> Outcome[Need]:
-        """Record a need heard at an office (its reporter's data goes to the vault)."""
+        """Record a need heard at an office (its reporter's data goes to the vault).
+
+        `command` may also be the need's fields by their API names (with `reporter`
+        and `effective_at` beside them), as the demo and the tests write them.
+        """
+        if not isinstance(command, RecordNeed):
+            command = _record_need(command, reporter, effective_at)
         need_id = need_id or Need.create_id()
         if need_id in self.repository:  # a retry after a crash: the need is already there
             return Outcome(self.get_need(need_id), self.position())
-        ward, office = fields["ward"], fields["office"]
-        self._check_refs(fields, ward=ward)
-        office_ref = self.city.office(office)
-        if office_ref is not None and office_ref.ward != ward:
-            raise OfficeNotInWard(f"窓口 '{office}' は {ward} 区に属していません"
-                                  f" (office {office} is not in ward {ward})")
-        require(actor, NEED_RULES, "record", Scope(ward=ward, office=office))
-        when = self._when(effective_at)
+        require(actor, NEED_RULES, "record", Scope(ward=command.ward, office=command.office))
+        self._admit(command)
+        office_ref = self.city.office(command.office)
+        if office_ref is not None and office_ref.ward != command.ward:
+            raise OfficeNotInWard(command.office, command.ward)
+        self._check_district(command.school_district, command.ward)
+        when = self._when(command.effective_at)
         reporter_ref = None
-        if reporter:
+        personal = command.reporter.as_dict() if command.reporter else {}
+        if personal:
             # Personal data is stored first, under a reference derived from the need id,
             # so a retried request overwrites it instead of leaving an orphan.
             reporter_ref = str(uuid5(need_id, "reporter"))
-            self.vault.put(reporter_ref, reporter)
+            self.vault.put(reporter_ref, personal)
         need = Need(id=need_id, city=self.city.id, reporter_ref=reporter_ref,
-                    effective_at=when, actor=actor.id,
-                    **{"school_district": None, "residents_affected": None,
-                       "urgency": "normal", "location": None, "plan_goals": [], **fields})
+                    effective_at=when, actor=actor.id, **command.fields())
         try:
             return self._save(need)
         except ConcurrentChange:
@@ -180,18 +203,24 @@ class Tsunagi(Application[UUID]):
     def act_on_need(self, actor: Actor, need_id: UUID, action: str,
                     expected_version: int | None = None, effective_at: datetime | None = None,
                     **body: Any) -> Outcome[Need]:
-        """Carry out one of a need's actions (`triage`, `decline`, …) with its body."""
+        """Carry out one of a need's actions by name (`triage`, `decline`, …) with its body."""
+        command = command_for(NEED_COMMANDS, action, effective_at=effective_at, **body)
+        return self.execute_on_need(actor, need_id, command, expected_version)
+
+    def execute_on_need(self, actor: Actor, need_id: UUID, command: Command,
+                        expected_version: int | None = None) -> Outcome[Need]:
+        """Load the need, check who may act and what the command names, act, save."""
         need = self._load(Need, need_id, expected_version)
-        require(actor, NEED_RULES, action, self._need_scope(need))
-        when = self._when(effective_at, need)
-        if action == "merge":
-            into = self.get_need(body["into"])
-            need.merge_into(into, effective_at=when, actor=actor.id)
+        require(actor, NEED_RULES, command.action, self._need_scope(need))
+        self._admit(command)
+        when = self._when(command.effective_at, need)
+        if isinstance(command, MergeNeed):
+            need.merge_into(self.get_need(command.into), effective_at=when, actor=actor.id)
             return self._save(need)
-        if action in ("amend", "triage"):
-            self._check_refs(body.get("changes", body), ward=need.ward)
-        method: Callable[..., None] = getattr(need, _NEED_METHODS[action])
-        method(**body, effective_at=when, actor=actor.id)
+        if isinstance(command, AmendNeed):
+            self._check_district(command.changes.get("school_district"), need.ward)
+        method: Callable[..., None] = getattr(need, _NEED_METHODS[command.action])
+        method(**command.fields(), effective_at=when, actor=actor.id)
         return self._save(need)
 
     def erase_personal_data(self, actor: Actor, need_id: UUID) -> Outcome[Need]:
@@ -206,32 +235,32 @@ class Tsunagi(Application[UUID]):
 
     # ── proposals ─────────────────────────────────────────────────────────
 
-    def create_proposal(self, actor: Actor, fields: dict[str, Any],
+    def create_proposal(self, actor: Actor, command: DraftProposal | Mapping[str, Any],
                         proposal_id: UUID | None = None,
                         effective_at: datetime | None = None) -> Outcome[Proposal]:
-        """Draft a proposal from triaged needs of the ward."""
+        """Draft a proposal from triaged needs of the ward (or from its fields by name)."""
+        if not isinstance(command, DraftProposal):
+            command = _from_fields(DraftProposal, command, effective_at)
         proposal_id = proposal_id or Proposal.create_id()
         if proposal_id in self.repository:
             return Outcome(self.get_proposal(proposal_id), self.position())
-        self._check_refs(fields, lead=fields["lead_department"],
-                         co=fields.get("co_departments", []))
-        require(actor, PROPOSAL_RULES, "create", Scope(ward=fields["ward"]))
-        when = self._when(effective_at)
+        require(actor, PROPOSAL_RULES, "create", Scope(ward=command.ward))
+        self._admit(command)
+        self._check_lead(command.lead_department, command.co_departments)
+        when = self._when(command.effective_at)
         try:
-            return self._draft(actor, fields, proposal_id, when)
+            return self._draft(actor, command, proposal_id, when)
         except (ConcurrentChange, NeedNotProposable):
             if proposal_id in self.repository:  # an identical twin (same key) won the race
                 return Outcome(self.get_proposal(proposal_id), self.position())
             raise
 
-    def _draft(self, actor: Actor, fields: dict[str, Any], proposal_id: UUID,
+    def _draft(self, actor: Actor, command: DraftProposal, proposal_id: UUID,
                when: datetime) -> Outcome[Proposal]:
-        needs = self._proposable_needs(fields["ward"], fields.get("needs", []))
+        needs = self._proposable_needs(command.ward, command.needs)
+        fields = {**command.fields(), "needs": [n.id for n in needs]}
         proposal = Proposal(id=proposal_id, city=self.city.id, effective_at=when,
-                            actor=actor.id,
-                            **{"co_departments": [], "estimated_cost_jpy": None,
-                               "plan_goals": [], "summary": "", **fields,
-                               "needs": [n.id for n in needs]})
+                            actor=actor.id, **fields)
         for need in needs:
             need.check_effective_at(when)
             need.join_proposal(proposal.id, effective_at=when, actor=actor.id)
@@ -241,36 +270,41 @@ class Tsunagi(Application[UUID]):
                         expected_version: int | None = None,
                         effective_at: datetime | None = None,
                         **body: Any) -> Outcome[Proposal]:
-        """Carry out one of a proposal's actions with its body.
+        """Carry out one of a proposal's actions by name with its body."""
+        command = command_for(PROPOSAL_COMMANDS, action, effective_at=effective_at, **body)
+        return self.execute_on_proposal(actor, proposal_id, command, expected_version)
+
+    def execute_on_proposal(self, actor: Actor, proposal_id: UUID, command: Command,
+                            expected_version: int | None = None) -> Outcome[Proposal]:
+        """Load the proposal, check, act, save.
 
         `comment` and `notice` do not depend on the state, so a lost race is retried.
         """
-        retries = self._RACE_RETRIES if action in ("comment", "notice") else 1
+        retries = self._RACE_RETRIES if isinstance(command, Comment | Notice) else 1
         for attempt in range(retries):
             try:
-                return self._act_on_proposal(actor, proposal_id, action, expected_version,
-                                             effective_at, body)
+                return self._act_on_proposal(actor, proposal_id, command, expected_version)
             except ConcurrentChange:
                 if attempt == retries - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _act_on_proposal(self, actor: Actor, proposal_id: UUID, action: str,
-                         expected_version: int | None, effective_at: datetime | None,
-                         body: dict[str, Any]) -> Outcome[Proposal]:
+    def _act_on_proposal(self, actor: Actor, proposal_id: UUID, command: Command,
+                         expected_version: int | None) -> Outcome[Proposal]:
         proposal = self._load(Proposal, proposal_id, expected_version)
         scope = Scope(ward=proposal.ward, lead=proposal.lead_department,
                       co=tuple(proposal.co_departments))
-        require(actor, PROPOSAL_RULES, action, scope)
-        when = self._when(effective_at, proposal)
+        require(actor, PROPOSAL_RULES, command.action, scope)
+        self._admit(command)
+        when = self._when(command.effective_at, proposal)
         by = actor.id
         touched: list[TrackedAggregate] = []
-        if action == "amend":
-            touched = self._amend_draft(proposal, body["changes"], when, by)
-        elif action == "merge":
-            into = self.get_proposal(body["into"])
+        if isinstance(command, AmendProposal):
+            touched = self._amend_draft(proposal, dict(command.changes), when, by)
+        elif isinstance(command, MergeProposal):
+            into = self.get_proposal(command.into)
             needs = [self.get_need(n) for n in proposal.needs]
-            proposal.merge_into(into, reason=body["reason"], effective_at=when, actor=by)
+            proposal.merge_into(into, reason=command.reason, effective_at=when, actor=by)
             into.absorb(proposal.id, [n.id for n in needs],
                         effective_at=max(when, into.effective_at), actor=by)
             for need in needs:
@@ -278,41 +312,37 @@ class Tsunagi(Application[UUID]):
                     need.follow_proposal(into.id, effective_at=max(when, need.effective_at),
                                          actor=by)
             touched = [into, *needs]
-        elif action == "withdraw":
+        elif isinstance(command, Withdraw):
             needs = [self.get_need(n) for n in proposal.needs]
-            proposal.withdraw(effective_at=when, actor=by, **body)
-            if body.get("return_needs"):
+            proposal.withdraw(effective_at=when, actor=by, **command.fields())
+            if command.return_needs:
                 for need in needs:
                     need.return_to_triage(effective_at=max(when, need.effective_at), actor=by)
                 touched = list(needs)
-        elif action == "feedback":
-            proposal.record_feedback(effective_at=when, actor=by, **body)
+        elif isinstance(command, Feedback):
+            proposal.record_feedback(effective_at=when, actor=by, **command.fields())
             if proposal.closed_for_originators:
                 touched = list(self._close_needs(proposal, when, by))
-        elif action == "transfer":
-            self._ref("department", body["to_department"], "to_department")
-            proposal.transfer(effective_at=when, actor=by, **body)
-        elif action == "request-info":
+        elif isinstance(command, RequestInfo):
             dept = actor.department if actor.is_reviewer_of(*scope.co) else scope.lead
-            proposal.request_info(body["question"], dept, effective_at=when, actor=by)
-        elif action == "comment":
-            proposal.comment(body["body"], actor.role.value, effective_at=when, actor=by)
-        elif action == "notice":
-            for ward in body["wards"]:
-                self._ref("ward", ward, "wards")
-            proposal.send_notice(body["body"], list(body["wards"]), actor.department,
+            proposal.request_info(command.question, dept, effective_at=when, actor=by)
+        elif isinstance(command, Comment):
+            proposal.comment(command.body, actor.role.value, effective_at=when, actor=by)
+        elif isinstance(command, Notice):
+            proposal.send_notice(command.body, list(command.wards), actor.department,
                                  effective_at=when, actor=by)
         else:
-            getattr(proposal, _PROPOSAL_METHODS[action])(effective_at=when, actor=by, **body)
+            method = getattr(proposal, _PROPOSAL_METHODS[command.action])
+            method(effective_at=when, actor=by, **command.fields())
         return self._save(proposal, *touched)
 
     def _amend_draft(self, proposal: Proposal, changes: dict[str, Any], when: datetime,
                      by: str) -> list[TrackedAggregate]:
-        self._check_refs(changes, lead=changes.get("lead_department", proposal.lead_department),
-                         co=changes.get("co_departments", proposal.co_departments))
+        self._check_lead(changes.get("lead_department", proposal.lead_department),
+                         changes.get("co_departments", proposal.co_departments))
         touched: list[TrackedAggregate] = []
         if "needs" in changes:
-            wanted = list(dict.fromkeys(changes["needs"]))
+            wanted = list(changes["needs"])
             joining = self._proposable_needs(proposal.ward,
                                              [n for n in wanted if n not in proposal.needs])
             leaving = [self.get_need(n) for n in proposal.needs if n not in wanted]
@@ -342,24 +372,18 @@ class Tsunagi(Application[UUID]):
         except AggregateNotFoundError:
             aggregate = None
         if not isinstance(aggregate, cls):
-            error = {Need: NeedNotFound, Proposal: ProposalNotFound}.get(cls, NotFound)
-            raise error(f"{cls.label_ja} {aggregate_id} は見つかりません"
-                        f" ({cls.__name__.lower()} {aggregate_id} not found)")
+            error = {Need: NeedNotFound, Proposal: ProposalNotFound}.get(cls)
+            raise error(str(aggregate_id)) if error else NotFound(cls.__name__.lower(),
+                                                                  str(aggregate_id))
         if expected_version is not None and aggregate.version != expected_version:
-            raise VersionMismatch(
-                f"この{cls.label_ja}は版 {expected_version} から {aggregate.version} に"
-                f"更新されています (it changed from version {expected_version}"
-                f" to {aggregate.version})")
+            raise VersionMismatch(cls.__name__.lower(), expected_version, aggregate.version)
         return aggregate
 
     def _save(self, primary: A, *others: TrackedAggregate) -> Outcome[A]:
         try:
             recordings = self.save(primary, *others)
         except IntegrityError as exc:
-            raise ConcurrentChange(
-                "他の人が同時に更新しました。最新の内容を読み直してください"
-                " (someone changed this record at the same moment; reload and retry)"
-            ) from exc
+            raise ConcurrentChange() from exc
         position = max((r.notification.id for r in recordings), default=self.position())
         return Outcome(primary, position)
 
@@ -367,64 +391,71 @@ class Tsunagi(Application[UUID]):
               aggregate: TrackedAggregate | None = None) -> datetime:
         now = self.clock()
         when = effective_at if effective_at is not None else now
-        if when.year < EARLIEST_YEAR:
-            raise InvalidCommand(f"effective_at は {EARLIEST_YEAR} 年以降の日時です"
-                                 f" (effective_at must be in {EARLIEST_YEAR} or later)",
-                                 "effective_at")
         if when > now:
-            raise EffectiveAtInFuture(f"effective_at {when.isoformat()} は未来の日時です"
-                                      " (effective_at is in the future)")
+            raise EffectiveAtInFuture(when.isoformat())
         if aggregate is not None:
             if effective_at is None and when < aggregate.effective_at:
                 when = aggregate.effective_at  # a later back-dated act must not reorder now
             aggregate.check_effective_at(when)
         return when
 
+    def _admit(self, command: Command) -> None:
+        """What a command names exists in the city's data; what it dates has happened."""
+        for kind, ref, field in command.references():
+            self._ref(kind, ref, field)
+        today = date_jst(self.clock())
+        for field, day in command.past_days():
+            if day > today:
+                raise InvalidCommand(field, "future_date", value=day.isoformat(),
+                                     today=today.isoformat())
+
     def _proposable_needs(self, ward: str, need_ids: Iterable[UUID]) -> list[Need]:
         needs = []
         for need_id in dict.fromkeys(need_ids):
             need = self.get_need(need_id)
             if need.ward != ward:
-                raise NeedNotProposable(f"ニーズ {need_id} は {need.ward} 区のものです"
-                                        f" (need {need_id} belongs to ward {need.ward})")
+                raise NeedNotProposable(str(need_id), "other_ward", ward=need.ward)
             if need.status != NeedStatus.TRIAGED:
-                raise NeedNotProposable(f"ニーズ {need_id} は「{need.status}」です。"
-                                        "提案に含められるのはトリアージ済みのニーズだけです"
-                                        f" (need {need_id} is {need.status}, not triaged)")
+                raise NeedNotProposable(str(need_id), "not_triaged", status=need.status)
             needs.append(need)
         return needs
 
     def _need_scope(self, need: Need) -> Scope:
         return Scope(ward=need.ward, office=need.office)
 
-    _REF_FIELDS: ClassVar[dict[str, str]] = {
-        "ward": "ward", "office": "office", "school_district": "school_district",
-        "policy_area": "policy_area", "lead_department": "department",
-        "co_departments": "department", "plan_goals": "plan_goal",
-    }
+    def _check_district(self, district_id: str | None, ward: str) -> None:
+        """The school district lies in the need's ward."""
+        district = self.city.school_district(district_id or "")
+        if district is not None and district.ward != ward:
+            raise InvalidCommand("school_district", "district_not_in_ward",
+                                 district=district.id, ward=ward)
 
-    def _check_refs(self, fields: dict[str, Any], *, ward: str | None = None,
-                    lead: str | None = None, co: list[str] | None = None) -> None:
-        """Every id is in the city's data, and combinations fit: the school district lies
-        in the need's ward, and the lead division is not also a co-division."""
-        for name, kind in self._REF_FIELDS.items():
-            value = fields.get(name)
-            for ref in value if isinstance(value, list) else [value]:
-                if ref is not None:
-                    self._ref(kind, ref, name)
-        district = self.city.school_district(fields.get("school_district") or "")
-        if ward is not None and district is not None and district.ward != ward:
-            raise InvalidCommand(f"校区 '{district.id}' は {ward} 区にありません"
-                                 f" (school district {district.id} is not in ward {ward})",
-                                 "school_district")
-        if lead is not None and lead in (co or []):
-            raise InvalidCommand(f"主務課 '{lead}' は関係課にできません"
-                                 f" (the lead division {lead} cannot also be a co-division)",
-                                 "co_departments")
+    @staticmethod
+    def _check_lead(lead: str, co: Iterable[str]) -> None:
+        """The lead division is not also a co-division."""
+        if lead in co:
+            raise InvalidCommand("co_departments", "lead_is_co", department=lead)
 
     def _ref(self, kind: str, ref: str, field: str) -> None:
         if getattr(self.city, kind)(ref) is None:
             raise UnknownReference(kind, ref, field)
+
+
+def _from_fields(cls: type[C], fields: Mapping[str, Any],
+                 effective_at: datetime | None) -> C:
+    """A creation command from fields named as in the API (unknown names are refused)."""
+    command = command_for({"create": cls}, "create", effective_at=effective_at, **fields)
+    assert isinstance(command, cls)
+    return command
+
+
+def _record_need(fields: Mapping[str, Any], reporter: Mapping[str, Any] | None,
+                 effective_at: datetime | None) -> RecordNeed:
+    body = dict(fields)
+    given = reporter if reporter is not None else body.pop("reporter", None)
+    if given is not None:
+        body["reporter"] = given if isinstance(given, Reporter) else Reporter(**given)
+    return _from_fields(RecordNeed, body, effective_at)
 
 
 _NEED_METHODS = {
@@ -435,5 +466,5 @@ _PROPOSAL_METHODS = {
     "submit": "submit", "acknowledge": "acknowledge", "provide-info": "provide_info",
     "start-review": "start_review", "decide": "decide", "request-budget": "request_budget",
     "record-budget": "record_budget", "start-implementation": "start_implementation",
-    "complete": "complete", "evaluate": "evaluate",
+    "complete": "complete", "evaluate": "evaluate", "transfer": "transfer",
 }

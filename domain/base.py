@@ -38,22 +38,15 @@ class TrackedAggregate(Aggregate):
     def _require(self, action: str) -> Transition:
         transition = self.transitions[action]
         if self.status not in transition.sources or not self._guard(action):
-            raise ActionNotAllowed(
-                f"{self.label_ja}は現在「{self.status}」のため「{action}」はできません"
-                f" ({action} is not allowed while {self.status})",
-                current_status=self.status,
-                allowed_actions=self.allowed_actions(),
-            )
+            raise ActionNotAllowed(type(self).__name__.lower(), action, self.status,
+                                   self.allowed_actions())
         return transition
 
     def check_effective_at(self, effective_at: datetime) -> None:
         """Refuse an act dated before this aggregate's previous one."""
         if effective_at < self.effective_at:
-            raise EffectiveAtBeforePrevious(
-                f"effective_at {effective_at.isoformat()} は前回の記録"
-                f" {self.effective_at.isoformat()} より前です"
-                " (effective_at is before the previous event of this record)"
-            )
+            raise EffectiveAtBeforePrevious(effective_at.isoformat(),
+                                            self.effective_at.isoformat())
 
     def _moved(self, effective_at: datetime, target: str | None) -> None:
         """Bookkeeping shared by every event handler."""

@@ -1,45 +1,59 @@
 """Domain errors, each named for the business rule it enforces.
 
-The API maps each class to an RFC 9457 problem; the domain knows nothing of HTTP.
+An error carries a stable `code` and the parameters of the case, never a sentence:
+the edge renders the message in the reader's language (`api/messages.py`), so a
+Japanese page shows Japanese alone and an English client English alone. The domain
+knows nothing of HTTP.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class DomainError(Exception):
     """A command refused by a business rule; nothing was changed."""
 
-    #: a stable slug, used as the last part of the problem `type` URI
-    slug = "domain-error"
-    #: a short title in Japanese and English, shown to the user
-    title = "操作できません / The request cannot be carried out"
+    #: a stable slug: the message key and the last part of the problem `type` URI
+    code = "domain-error"
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, **params: Any) -> None:
+        super().__init__(self.code, params)
+        self.params = params
+
+    def __str__(self) -> str:
+        inside = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.code}({inside})"
+
+    @property
+    def slug(self) -> str:
+        """The problem type's slug (the code)."""
+        return self.code
 
 
 class InvalidCommand(DomainError):
-    """The command's content breaks a rule (a bad reference, a missing reason)."""
+    """The command's content breaks a rule: `field` is where, `reason` says which rule.
 
-    slug = "invalid-command"
-    title = "入力内容に誤りがあります / The request is not valid"
+    Reasons (each with its parameters) are listed in `api/messages.py`: `required`,
+    `blank`, `too_long`, `too_many`, `out_of_range`, `wrong_type`, `future_date`, …
+    """
 
-    def __init__(self, detail: str, field: str | None = None) -> None:
-        super().__init__(detail)
+    code = "invalid-command"
+
+    def __init__(self, field: str | None, reason: str, **params: Any) -> None:
+        super().__init__(field=field, reason=reason, **params)
         self.field = field
+        self.reason = reason
 
 
 class UnknownReference(InvalidCommand):
     """A ward, office, department, … id not in the city's reference data."""
 
-    slug = "unknown-reference"
-    title = "登録されていない項目です / Unknown reference"
+    code = "unknown-reference"
 
     def __init__(self, kind: str, ref_id: str, field: str | None = None) -> None:
-        super().__init__(f"{kind} '{ref_id}' は登録されていません (unknown {kind})", field)
+        super().__init__(field or kind, "unknown_reference", kind=kind, ref=ref_id)
         self.kind = kind
         self.ref_id = ref_id
 
@@ -47,60 +61,78 @@ class UnknownReference(InvalidCommand):
 class OfficeNotInWard(InvalidCommand):
     """The office named does not belong to the ward named."""
 
-    slug = "office-not-in-ward"
-    title = "窓口が区に属していません / Office does not belong to the ward"
+    code = "office-not-in-ward"
+
+    def __init__(self, office: str, ward: str) -> None:
+        super().__init__("office", "office_not_in_ward", office=office, ward=ward)
 
 
 class EffectiveAtInFuture(InvalidCommand):
     """`effective_at` lies after now: work cannot be recorded before it happens."""
 
-    slug = "effective-at-in-future"
-    title = "未来の日時は指定できません / effective_at is in the future"
+    code = "effective-at-in-future"
+
+    def __init__(self, value: str) -> None:
+        super().__init__("effective_at", "future_instant", value=value)
 
 
 class EffectiveAtBeforePrevious(InvalidCommand):
     """`effective_at` lies before the aggregate's previous act."""
 
-    slug = "effective-at-before-previous"
-    title = "前回の記録より前の日時です / effective_at is before the previous event"
+    code = "effective-at-before-previous"
+
+    def __init__(self, value: str, previous: str) -> None:
+        super().__init__("effective_at", "before_previous", value=value, previous=previous)
 
 
 class NotPermitted(DomainError):
     """The actor's role or scope does not allow the action."""
 
-    slug = "not-permitted"
-    title = "この操作の権限がありません / Not permitted"
+    code = "not-permitted"
+
+    def __init__(self, action: str, allowed: Sequence[str], role: str,
+                 ward: str | None = None, office: str | None = None,
+                 lead: str | None = None, co: Sequence[str] = ()) -> None:
+        super().__init__(action=action, allowed=list(allowed), role=role, ward=ward,
+                         office=office, lead=lead, co=list(co))
 
 
 class NotFound(DomainError):
     """The need or proposal does not exist."""
 
-    slug = "not-found"
-    title = "見つかりません / Not found"
+    code = "not-found"
+
+    def __init__(self, kind: str, id: str) -> None:
+        super().__init__(kind=kind, id=id)
 
 
 class NeedNotFound(NotFound):
     """No need has this id."""
 
-    slug = "need-not-found"
+    code = "need-not-found"
+
+    def __init__(self, id: str) -> None:
+        super().__init__("need", id)
 
 
 class ProposalNotFound(NotFound):
     """No proposal has this id."""
 
-    slug = "proposal-not-found"
+    code = "proposal-not-found"
+
+    def __init__(self, id: str) -> None:
+        super().__init__("proposal", id)
 
 
 class ActionNotAllowed(DomainError):
     """The action is not allowed in the aggregate's current status."""
 
-    slug = "action-not-allowed"
-    title = "現在の状態ではこの操作はできません / Action not allowed in the current status"
+    code = "action-not-allowed"
 
-    def __init__(
-        self, detail: str, current_status: str, allowed_actions: Sequence[str]
-    ) -> None:
-        super().__init__(detail)
+    def __init__(self, kind: str, action: str, current_status: str,
+                 allowed_actions: Sequence[str]) -> None:
+        super().__init__(kind=kind, action=action, status=current_status,
+                         allowed=list(allowed_actions))
         self.current_status = current_status
         self.allowed_actions = list(allowed_actions)
 
@@ -108,26 +140,33 @@ class ActionNotAllowed(DomainError):
 class NeedNotProposable(DomainError):
     """A need named in a proposal is not `triaged`, or belongs to another ward."""
 
-    slug = "need-not-proposable"
-    title = "提案に含められないニーズです / Need cannot be put in this proposal"
+    code = "need-not-proposable"
+
+    def __init__(self, need: str, reason: str, **params: Any) -> None:
+        super().__init__(need=need, reason=reason, **params)
+        self.reason = reason
 
 
 class MergeTargetInvalid(DomainError):
     """The need or proposal to merge into cannot take the merge."""
 
-    slug = "merge-target-invalid"
-    title = "統合先が不適切です / Cannot merge into that target"
+    code = "merge-target-invalid"
+
+    def __init__(self, kind: str, reason: str, **params: Any) -> None:
+        super().__init__(kind=kind, reason=reason, **params)
+        self.reason = reason
 
 
 class ConcurrentChange(DomainError):
     """Someone else changed the record between our read and our write."""
 
-    slug = "concurrent-change"
-    title = "他の人が先に更新しました / The record was changed by someone else"
+    code = "concurrent-change"
 
 
 class VersionMismatch(DomainError):
     """The client's `If-Match` version is not the current one."""
 
-    slug = "version-mismatch"
-    title = "最新の内容ではありません / The record has changed since you read it"
+    code = "version-mismatch"
+
+    def __init__(self, kind: str, expected: int, current: int) -> None:
+        super().__init__(kind=kind, expected=expected, current=current)

@@ -83,8 +83,7 @@ class Need(TrackedAggregate):
         self._require("amend")
         unknown = sorted(set(changes) - set(AMENDABLE))
         if unknown:
-            raise InvalidCommand(f"変更できない項目です: {', '.join(unknown)}"
-                                 f" (only {', '.join(AMENDABLE)} may be amended)", unknown[0])
+            raise InvalidCommand(unknown[0], "not_amendable", amendable=list(AMENDABLE))
         self._amended(changes=changes, effective_at=effective_at, actor=actor)
 
     def triage(self, policy_area: str | None, urgency: str | None, note: str | None,
@@ -108,15 +107,11 @@ class Need(TrackedAggregate):
         """The same need was heard twice: keep the other one."""
         self._require("merge")
         if into.id == self.id:
-            raise MergeTargetInvalid("ニーズを自分自身に統合することはできません"
-                                     " (cannot merge a need into itself)")
+            raise MergeTargetInvalid("need", "self")
         if into.ward != self.ward:
-            raise MergeTargetInvalid(f"統合先のニーズは別の区 ({into.ward}) のものです"
-                                     f" (the target need belongs to ward {into.ward})")
+            raise MergeTargetInvalid("need", "other_ward", ward=into.ward)
         if into.status in (NeedStatus.MERGED, NeedStatus.CLOSED):
-            raise MergeTargetInvalid(
-                f"統合先のニーズは「{into.status}」です (the target need is {into.status})"
-            )
+            raise MergeTargetInvalid("need", "target_closed", status=into.status)
         self._merged(into=into.id, effective_at=effective_at, actor=actor)
 
     def record_feedback(self, message: str, channel: str, delivered_on: date,

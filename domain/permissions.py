@@ -139,7 +139,5 @@ def require(actor: Actor, table: dict[str, tuple[str, ...]], action: str, scope:
     """Refuse with `NotPermitted` unless the actor may take `action` in `scope`."""
     rules = table[action]
     if not permits(actor, rules, scope):
-        raise NotPermitted(
-            f"「{action}」は {' / '.join(rules)} だけが行えます"
-            f" (role {actor.role.value} may not {action} here)"
-        )
+        raise NotPermitted(action, rules, actor.role.value, ward=scope.ward,
+                           office=scope.office, lead=scope.lead, co=scope.co)

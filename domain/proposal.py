@@ -117,8 +117,7 @@ class Proposal(TrackedAggregate):
         self._require("amend")
         unknown = sorted(set(changes) - set(AMENDABLE))
         if unknown:
-            raise InvalidCommand(f"変更できない項目です: {', '.join(unknown)}"
-                                 f" (only {', '.join(AMENDABLE)} may be amended)", unknown[0])
+            raise InvalidCommand(unknown[0], "not_amendable", amendable=list(AMENDABLE))
         self._amended(changes=changes, effective_at=effective_at, actor=actor)
 
     def submit(self, effective_at: datetime, actor: str) -> None:
@@ -153,11 +152,9 @@ class Proposal(TrackedAggregate):
         """Accept, reject or defer, with a reason."""
         self._require("decide")
         if decision not in DECISIONS:
-            raise InvalidCommand(f"decision は {', '.join(DECISIONS)} のいずれかです",
-                                 "decision")
+            raise InvalidCommand("decision", "choice", choices=list(DECISIONS))
         if decision == P.DEFERRED and deferred_to_fiscal_year is None:
-            raise InvalidCommand("保留には deferred_to_fiscal_year が必要です"
-                                 " (a deferral names a fiscal year)", "deferred_to_fiscal_year")
+            raise InvalidCommand("deferred_to_fiscal_year", "deferral_needs_year")
         if decision != P.DEFERRED:
             deferred_to_fiscal_year = None
         self._decided(decision=decision, reason=reason,
@@ -176,11 +173,9 @@ class Proposal(TrackedAggregate):
         """Finance's answer: budgeted or not."""
         self._require("record-budget")
         if outcome not in BUDGET_OUTCOMES:
-            raise InvalidCommand(f"outcome は {', '.join(BUDGET_OUTCOMES)} のいずれかです",
-                                 "outcome")
+            raise InvalidCommand("outcome", "choice", choices=list(BUDGET_OUTCOMES))
         if outcome == P.BUDGETED and amount_jpy is None:
-            raise InvalidCommand("予算化には amount_jpy が必要です (a budgeted outcome names"
-                                 " the amount)", "amount_jpy")
+            raise InvalidCommand("amount_jpy", "budget_needs_amount")
         self._budget_recorded(outcome=outcome, fiscal_year=fiscal_year, amount_jpy=amount_jpy,
                               effective_at=effective_at, actor=actor)
 
@@ -207,12 +202,9 @@ class Proposal(TrackedAggregate):
         """Fold it into another open proposal, which takes its needs."""
         self._require("merge")
         if into.id == self.id:
-            raise MergeTargetInvalid("提案を自分自身に統合することはできません"
-                                     " (cannot merge a proposal into itself)")
+            raise MergeTargetInvalid("proposal", "self")
         if into.status not in OPEN:
-            raise MergeTargetInvalid(
-                f"統合先の提案は「{into.status}」で受付中ではありません"
-                f" (the target proposal is {into.status}, not open)")
+            raise MergeTargetInvalid("proposal", "target_closed", status=into.status)
         self._merged(into=into.id, reason=reason, effective_at=effective_at, actor=actor)
 
     def absorb(self, other_id: UUID, needs: list[UUID], effective_at: datetime,
@@ -226,7 +218,7 @@ class Proposal(TrackedAggregate):
         """Hand the lead to another division (たらい回し is counted)."""
         self._require("transfer")
         if to_department == self.lead_department:
-            raise InvalidCommand("すでに主務課です (already the lead division)", "to_department")
+            raise InvalidCommand("to_department", "already_lead")
         self._transferred(from_department=self.lead_department, to_department=to_department,
                           reason=reason, effective_at=effective_at, actor=actor)
 

@@ -154,8 +154,7 @@ class InvalidCursor(InvalidCommand):
     slug = "invalid-cursor"
 
     def __init__(self) -> None:
-        super().__init__("cursor が正しくありません。前のページの next_cursor を使ってください"
-                         " (the cursor is not one this list gave out)", "cursor")
+        super().__init__("cursor", "invalid_cursor")
 
 
 def encode_cursor(*values: Any) -> str:

@@ -153,9 +153,9 @@ def test_uniformity_flags_wards_with_fewer_than_five_items(history: Api) -> None
 
 
 @pytest.mark.parametrize(("path", "params", "named"), [
-    ("response", {"group_by": "school_district"}, "'fiscal_year'"),
+    ("response", {"group_by": "school_district"}, "fiscal_year"),
     ("response", {}, "group_by"),
-    ("uniformity", {"metric": "acknowledgement_mean"}, "'acceptance_rate'"),
+    ("uniformity", {"metric": "acknowledgement_mean"}, "acceptance_rate"),
     ("response", {"group_by": "ward", "from": "2025-07-01", "to": "2025-06-01"}, "from"),
     ("response", {"group_by": "ward", "as_of": "2999-01-01T00:00:00+09:00"}, "future"),
     ("backlog", {"as_of": "2999-01-01T00:00:00Z"}, "future"),

@@ -70,7 +70,8 @@ def test_need_action_from_other_status_is_refused_naming_status_and_allowed_acti
         world.act_on_need(need, action, **world.need_body(action))
     assert refused.value.current_status == status
     assert set(refused.value.allowed_actions) == expected_allowed_actions(status)
-    assert status in refused.value.detail and action in refused.value.detail
+    assert refused.value.params["status"] == status
+    assert refused.value.params["action"] == action
     unchanged = world.app.get_need(need.id)
     assert (unchanged.status, unchanged.version) == (status, need.version)
 
