@@ -17,11 +17,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api.deps import ActorDep, ContainerDep, FreshViews
 from api.render import shown
-from api.schemas import problem_responses
+from api.schemas import QueryDate, QueryInstant, problem_responses
 from domain.errors import InvalidCommand
 from domain.facts import NeedFacts, ProposalFacts
 from domain.metrics import (
@@ -47,7 +47,7 @@ MetricName = Literal[
     "end_to_end_median", "end_to_end_p90", "end_to_end_within_target",
     "acceptance_rate", "feedback_closure_rate", "transfers_per_proposal", "mean_satisfaction",
 ]
-AsOf = Annotated[AwareDatetime | None, Query(
+AsOf = Annotated[QueryInstant | None, Query(
     description="答える時点 (the instant to answer as of; not in the future; default now)."
                 " Encode `+` as `%2B` or use `Z`.")]
 
@@ -152,9 +152,9 @@ def response_payload(c: Container, group_by: str, as_of: datetime,
 @router.get("/response", response_model=ResponseMetricsOut, dependencies=[FreshViews],
             responses=problem_responses(401, 422, 503))
 def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None,
-             date_from: Annotated[date | None, Query(
+             date_from: Annotated[QueryDate | None, Query(
                  alias="from", description="提出日/把握日の下限 (JST date, inclusive)")] = None,
-             date_to: Annotated[date | None, Query(
+             date_to: Annotated[QueryDate | None, Query(
                  alias="to", description="提出日/把握日の上限 (JST date, inclusive)")] = None,
              ) -> dict[str, Any]:
     """Counts, clocks and rates per ward, division, policy area, fiscal year or month."""

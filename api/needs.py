@@ -3,75 +3,86 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from api.actions import Run, add_action
 from api.deps import (
     ActorDep,
     ContainerDep,
     CreationIdDep,
     FreshLog,
     FreshViews,
-    IfMatchDep,
 )
 from api.render import need_out, shown
 from api.schemas import (
     Command,
     FeedbackIn,
     HistoryItem,
+    IsoDate,
     Location,
     NeedOut,
+    OptionalText,
     Page,
+    Ref,
+    Refs,
     Text10k,
     Text200,
-    Urgency,
     problem_responses,
 )
+from domain import values as limits
+from domain.commands import NEED_COMMANDS, AmendNeed, RecordNeed, Source, Urgency
+from domain.commands import Command as DomainCommand
+from domain.commands import Reporter as DomainReporter
 from domain.need import Need
 from domain.permissions import Actor
 from projections.needs_index import NeedFilter
+from wiring.bootstrap import Container
 
 router = APIRouter(prefix="/needs", tags=["needs"])
-
-Source = Literal["council_meeting", "neighbourhood_association", "community_event", "counter",
-                 "outreach", "survey", "phone", "other"]
-
 
 class Reporter(BaseModel):
     """The reporting resident: personal data, kept outside the event log."""
 
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(default=None, max_length=200)
-    contact: str | None = Field(default=None, max_length=500)
+    contact: str | None = Field(default=None, max_length=limits.SHORT_TEXT_MAX)
 
 
 class NeedIn(Command):
     """A need heard in the field."""
 
-    ward: str
-    office: str
-    school_district: str | None = None
+    ward: Ref
+    office: Ref
+    school_district: Ref | None = None
     source: Source
-    policy_area: str
+    policy_area: Ref
     title: str = Text200
     description: str = Text10k
-    observed_on: date
-    residents_affected: int | None = Field(default=None, ge=0)
-    urgency: Urgency = "normal"
+    observed_on: IsoDate = Field(description="The day it was heard (not in the future)")
+    residents_affected: Annotated[StrictInt, Field(ge=0, le=limits.RESIDENTS_MAX)] | None = None
+    urgency: Urgency = Urgency.NORMAL
     location: Location | None = None
-    plan_goals: list[str] = Field(default_factory=list)
+    plan_goals: Refs = Field(default_factory=list)
     reporter: Reporter | None = None
+
+    def command(self) -> RecordNeed:
+        """The domain's command."""
+        reporter = DomainReporter(**self.reporter.model_dump()) if self.reporter else None
+        return RecordNeed(**self.model_dump(exclude={"reporter"}), reporter=reporter)
 
 
 class TriageIn(Command):
     """Accept for handling, optionally re-classifying."""
 
-    policy_area: str | None = None
+    policy_area: Ref | None = None
     urgency: Urgency | None = None
-    note: str | None = Field(default=None, max_length=10_000)
+    note: str | None = OptionalText
 
 
 class NoteIn(Command):
@@ -93,27 +104,40 @@ class MergeIn(Command):
 
 
 class AmendIn(Command):
-    """Corrections; only the fields given change."""
+    """Corrections; only the fields given change (at least one)."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, min_length=1, max_length=10_000)
-    policy_area: str | None = None
-    urgency: Urgency | None = None
-    school_district: str | None = None
+    title: str = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=limits.TITLE_MAX, pattern=r"\S")
+    description: str = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=limits.TEXT_MAX, pattern=r"\S")
+    policy_area: Ref = None  # type: ignore[assignment]
+    urgency: Urgency = None  # type: ignore[assignment]
+    school_district: Ref | None = None
     location: Location | None = None
-    plan_goals: list[str] | None = None
-    observed_on: date | None = None
-    residents_affected: int | None = Field(default=None, ge=0)
+    plan_goals: Refs = None  # type: ignore[assignment]
+    observed_on: IsoDate = None  # type: ignore[assignment]
+    residents_affected: Annotated[StrictInt, Field(ge=0, le=limits.RESIDENTS_MAX)] | None = None
 
-    def command_fields(self) -> dict[str, Any]:
-        return {"changes": self.model_dump(exclude={"effective_at"}, exclude_unset=True)}
+    def command(self) -> AmendNeed:
+        """The domain's command: only the fields the client sent."""
+        changes = self.model_dump(exclude={"effective_at"}, exclude_unset=True)
+        return AmendNeed(changes=changes, effective_at=self.effective_at)
+
+
+def command_of(action: str, body: Command) -> DomainCommand:
+    """The domain command of a need's action from its body."""
+    if isinstance(body, AmendIn):
+        return body.command()
+    cls = NEED_COMMANDS[action]
+    return cls(**body.model_dump())
 
 
 def respond(c: ContainerDep, actor: Actor, need: Need, position: int | None,
             status: int = 200) -> JSONResponse:
     """A need with its ETag (and Location for a creation)."""
     reporter = c.app.read_personal_data(actor, need)
-    body = NeedOut.model_validate(need_out(need, reporter, position)).model_dump(mode="json")
+    out = need_out(need, reporter, position, c.app.permitted_actions(actor, need))
+    body = NeedOut.model_validate(out).model_dump(mode="json")
     headers = {"ETag": f'"{need.version}"'}
     if status == 201:
         headers["Location"] = f"/api/v1/needs/{need.id}"
@@ -125,9 +149,7 @@ def respond(c: ContainerDep, actor: Actor, need: Need, position: int | None,
 def record_need(body: NeedIn, c: ContainerDep, actor: ActorDep,
                 need_id: CreationIdDep) -> JSONResponse:
     """Record a need heard at an office; the reporter's data stays out of the event log."""
-    fields = body.model_dump(exclude={"effective_at", "reporter"})
-    reporter = body.reporter.model_dump(exclude_none=True) if body.reporter else None
-    outcome = c.app.record_need(actor, fields, reporter or None, need_id, body.effective_at)
+    outcome = c.app.record_need(actor, body.command(), need_id=need_id)
     c.follower.poke()
     return respond(c, actor, outcome.aggregate, outcome.position, 201)
 
@@ -135,7 +157,7 @@ def record_need(body: NeedIn, c: ContainerDep, actor: ActorDep,
 @router.get("", response_model=Page[NeedOut], dependencies=[FreshViews],
             responses=problem_responses(401, 422, 503))
 def list_needs(
-    c: ContainerDep, _: ActorDep,
+    c: ContainerDep, actor: ActorDep,
     ward: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies defaults
     office: Annotated[list[str], Query()] = [],  # noqa: B006
     status: Annotated[list[str], Query()] = [],  # noqa: B006
@@ -150,7 +172,8 @@ def list_needs(
     """Needs, newest first, from the needs view (personal data is never listed)."""
     flt = NeedFilter(ward, office, status, policy_area, q, observed_from, observed_to)
     items, next_cursor = c.needs_index.list(flt, limit, cursor)
-    return {"items": [need_out(n) for n in items], "next_cursor": next_cursor}
+    return {"items": [need_out(n, None, None, c.app.permitted_actions(actor, n)) for n in items],
+            "next_cursor": next_cursor}
 
 
 @router.get("/{need_id}", response_model=NeedOut, dependencies=[FreshLog],
@@ -181,19 +204,18 @@ def history_page(entries: list[Any], limit: int, cursor: str | None) -> dict[str
     return {"items": items, "next_cursor": str(page[-1].version) if len(rest) > limit else None}
 
 
-def _action(action: str, model: type[Command], summary: str) -> None:
-    def handler(need_id: UUID, body: Command, c: ContainerDep, actor: ActorDep,
-                version: IfMatchDep) -> JSONResponse:
-        outcome = c.app.act_on_need(actor, need_id, action, version, body.effective_at,
-                                    **body.command_fields())
+def _run(action: str) -> Run:
+    def run(need_id: UUID, body: Command, c: Container, actor: Actor,
+            version: int | None) -> JSONResponse:
+        outcome = c.app.execute_on_need(actor, need_id, command_of(action, body), version)
         c.follower.poke()
         return respond(c, actor, outcome.aggregate, outcome.position)
+    return run
 
-    handler.__annotations__["body"] = model
-    handler.__doc__ = summary
-    router.add_api_route(f"/{{need_id}}/{action}", handler, methods=["POST"],
-                         response_model=NeedOut, name=f"need_{action}", summary=summary,
-                         responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422))
+
+def _action(action: str, model: type[Command], summary: str) -> None:
+    add_action(router, id_name="need_id", action=action, model=model, summary=summary,
+               run=_run(action), response_model=NeedOut)
 
 
 _action("triage", TriageIn, "Triage a recorded need")

@@ -2,62 +2,81 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
-from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshLog, FreshViews, IfMatchDep
+from api.actions import Run, add_action
+from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshLog, FreshViews
 from api.needs import history_page
 from api.render import proposal_out
 from api.schemas import (
     Command,
     FeedbackIn,
     HistoryItem,
+    Number,
+    OptionalText,
     Page,
     ProposalOut,
+    Ref,
+    Refs,
     Text10k,
     Text200,
+    Year,
+    Yen,
     problem_responses,
 )
+from domain import values as limits
+from domain.commands import BudgetOutcome, Decision
+from domain.commands import Command as DomainCommand
+from domain.permissions import Actor
 from domain.proposal import Proposal
+from domain.proposal_commands import PROPOSAL_COMMANDS, AmendProposal, DraftProposal
 from projections.proposals_index import ProposalFilter
+from wiring.bootstrap import Container
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
-
-MAX_YEN = 10**13
+_MAX_NEEDS = limits.NEEDS_PER_PROPOSAL_MAX
 
 
 class ProposalIn(Command):
     """A draft proposal from the ward's triaged needs."""
 
-    ward: str
+    ward: Ref
     title: str = Text200
-    summary: str = Field(default="", max_length=10_000)
-    needs: list[UUID] = Field(default_factory=list, max_length=200)
-    lead_department: str
-    co_departments: list[str] = Field(default_factory=list)
-    policy_area: str
-    estimated_cost_jpy: int | None = Field(default=None, ge=0, le=MAX_YEN)
-    plan_goals: list[str] = Field(default_factory=list)
+    summary: str = Field(default="", max_length=limits.TEXT_MAX)
+    needs: list[UUID] = Field(default_factory=list, max_length=limits.NEEDS_PER_PROPOSAL_MAX)
+    lead_department: Ref
+    co_departments: Refs = Field(default_factory=list)
+    policy_area: Ref
+    estimated_cost_jpy: Yen | None = None
+    plan_goals: Refs = Field(default_factory=list)
+
+    def command(self) -> DraftProposal:
+        """The domain's command."""
+        return DraftProposal(**self.model_dump())
 
 
 class AmendIn(Command):
-    """Changes to a draft; only the fields given change."""
+    """Changes to a draft; only the fields given change (at least one)."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    summary: str | None = Field(default=None, max_length=10_000)
-    needs: list[UUID] | None = Field(default=None, max_length=200)
-    lead_department: str | None = None
-    co_departments: list[str] | None = None
-    policy_area: str | None = None
-    estimated_cost_jpy: int | None = Field(default=None, ge=0, le=MAX_YEN)
-    plan_goals: list[str] | None = None
+    title: str = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=limits.TITLE_MAX, pattern=r"\S")
+    summary: str = Field(default=None, max_length=limits.TEXT_MAX)  # type: ignore[assignment]
+    needs: list[UUID] = Field(default=None, max_length=_MAX_NEEDS)  # type: ignore[arg-type]
+    lead_department: Ref = None  # type: ignore[assignment]
+    co_departments: Refs = None  # type: ignore[assignment]
+    policy_area: Ref = None  # type: ignore[assignment]
+    estimated_cost_jpy: Yen | None = None
+    plan_goals: Refs = None  # type: ignore[assignment]
 
-    def command_fields(self) -> dict[str, Any]:
-        return {"changes": self.model_dump(exclude={"effective_at"}, exclude_unset=True)}
+    def command(self) -> AmendProposal:
+        """The domain's command: only the fields the client sent."""
+        changes = self.model_dump(exclude={"effective_at"}, exclude_unset=True)
+        return AmendProposal(changes=changes, effective_at=self.effective_at)
 
 
 class NoBody(Command):
@@ -67,7 +86,7 @@ class NoBody(Command):
 class NoteIn(Command):
     """An optional note."""
 
-    note: str | None = Field(default=None, max_length=10_000)
+    note: str | None = OptionalText
 
 
 class QuestionIn(Command):
@@ -83,26 +102,26 @@ class AnswerIn(Command):
 
 
 class DecideIn(Command):
-    """The decision and its reason."""
+    """The decision and its reason (a deferral names the fiscal year)."""
 
-    decision: Literal["accepted", "rejected", "deferred"]
+    decision: Decision
     reason: str = Text10k
-    deferred_to_fiscal_year: int | None = Field(default=None, ge=2000, le=2100)
+    deferred_to_fiscal_year: Year | None = None
 
 
 class BudgetRequestIn(Command):
     """Money asked of finance."""
 
-    fiscal_year: int = Field(ge=2000, le=2100)
-    amount_jpy: int = Field(ge=0, le=MAX_YEN)
+    fiscal_year: Year
+    amount_jpy: Yen
 
 
 class BudgetOutcomeIn(Command):
-    """Finance's answer."""
+    """Finance's answer (a budgeted outcome names the amount)."""
 
-    outcome: Literal["budgeted", "not_budgeted"]
-    fiscal_year: int = Field(ge=2000, le=2100)
-    amount_jpy: int | None = Field(default=None, ge=0, le=MAX_YEN)
+    outcome: BudgetOutcome
+    fiscal_year: Year
+    amount_jpy: Yen | None = None
 
 
 class CompleteIn(Command):
@@ -115,7 +134,7 @@ class WithdrawIn(Command):
     """Why the ward takes it back, and whether its needs return to triage."""
 
     reason: str = Text10k
-    return_needs: bool = False
+    return_needs: StrictBool = False
 
 
 class MergeIn(Command):
@@ -128,16 +147,17 @@ class MergeIn(Command):
 class TransferIn(Command):
     """The division that should lead instead."""
 
-    to_department: str
+    to_department: Ref
     reason: str = Text10k
 
 
 class EvaluateIn(Command):
     """How residents or the council judged the outcome."""
 
-    satisfaction: int = Field(ge=1, le=5)
-    indicators: dict[str, float | int | str] | None = None
-    note: str | None = Field(default=None, max_length=10_000)
+    satisfaction: Annotated[StrictInt, Field(ge=1, le=5)]
+    indicators: Annotated[dict[Ref, Number | Annotated[str, Field(max_length=500)]],
+                          Field(max_length=limits.LIST_MAX)] | None = None
+    note: str | None = OptionalText
 
 
 class CommentIn(Command):
@@ -150,13 +170,21 @@ class NoticeIn(Command):
     """Advance notice from head office to wards (事前の情報提供)."""
 
     body: str = Text10k
-    wards: list[str] = Field(min_length=1)
+    wards: Refs = Field(min_length=1)
 
 
-def respond(c: ContainerDep, proposal: Proposal, position: int | None,
+def command_of(action: str, body: Command) -> DomainCommand:
+    """The domain command of a proposal's action from its body."""
+    if isinstance(body, AmendIn):
+        return body.command()
+    return PROPOSAL_COMMANDS[action](**body.model_dump())
+
+
+def respond(c: Container, actor: Actor, proposal: Proposal, position: int | None,
             status: int = 200) -> JSONResponse:
     """A proposal with its ETag (and Location for a creation)."""
-    out = proposal_out(proposal, c.city, c.calendar, c.now(), position)
+    out = proposal_out(proposal, c.city, c.calendar, c.now(), position,
+                       c.app.permitted_actions(actor, proposal))
     body = ProposalOut.model_validate(out).model_dump(mode="json")
     headers = {"ETag": f'"{proposal.version}"'}
     if status == 201:
@@ -169,16 +197,15 @@ def respond(c: ContainerDep, proposal: Proposal, position: int | None,
 def create_proposal(body: ProposalIn, c: ContainerDep, actor: ActorDep,
                     proposal_id: CreationIdDep) -> JSONResponse:
     """Draft a proposal; its needs must be triaged and of its ward."""
-    outcome = c.app.create_proposal(actor, body.command_fields(), proposal_id,
-                                    body.effective_at)
+    outcome = c.app.create_proposal(actor, body.command(), proposal_id)
     c.follower.poke()
-    return respond(c, outcome.aggregate, outcome.position, 201)
+    return respond(c, actor, outcome.aggregate, outcome.position, 201)
 
 
 @router.get("", response_model=Page[ProposalOut], dependencies=[FreshViews],
             responses=problem_responses(401, 422, 503))
 def list_proposals(
-    c: ContainerDep, _: ActorDep,
+    c: ContainerDep, actor: ActorDep,
     ward: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies defaults
     lead_department: Annotated[list[str], Query()] = [],  # noqa: B006
     department: Annotated[list[str], Query(description="lead or co")] = [],  # noqa: B006
@@ -193,15 +220,16 @@ def list_proposals(
     flt = ProposalFilter(ward, lead_department, department, status, policy_area, fiscal_year, q)
     items, next_cursor = c.proposals_index.list(flt, limit, cursor)
     now = c.now()
-    return {"items": [proposal_out(p, c.city, c.calendar, now) for p in items],
+    return {"items": [proposal_out(p, c.city, c.calendar, now, None,
+                                   c.app.permitted_actions(actor, p)) for p in items],
             "next_cursor": next_cursor}
 
 
 @router.get("/{proposal_id}", response_model=ProposalOut, dependencies=[FreshLog],
             responses=problem_responses(401, 404, 503))
-def get_proposal(proposal_id: UUID, c: ContainerDep, _: ActorDep) -> JSONResponse:
+def get_proposal(proposal_id: UUID, c: ContainerDep, actor: ActorDep) -> JSONResponse:
     """One proposal as it stands now, with its clocks."""
-    return respond(c, c.app.get_proposal(proposal_id), None)
+    return respond(c, actor, c.app.get_proposal(proposal_id), None)
 
 
 @router.get("/{proposal_id}/history", response_model=Page[HistoryItem],
@@ -214,20 +242,19 @@ def proposal_history(proposal_id: UUID, c: ContainerDep, _: ActorDep,
     return history_page(c.app.history(proposal_id), limit, cursor)
 
 
-def _action(action: str, model: type[Command], summary: str) -> None:
-    def handler(proposal_id: UUID, body: Command, c: ContainerDep, actor: ActorDep,
-                version: IfMatchDep) -> JSONResponse:
-        outcome = c.app.act_on_proposal(actor, proposal_id, action, version, body.effective_at,
-                                        **body.command_fields())
+def _run(action: str) -> Run:
+    def run(proposal_id: UUID, body: Command, c: Container, actor: Actor,
+            version: int | None) -> JSONResponse:
+        outcome = c.app.execute_on_proposal(actor, proposal_id, command_of(action, body),
+                                            version)
         c.follower.poke()
-        return respond(c, outcome.aggregate, outcome.position)
+        return respond(c, actor, outcome.aggregate, outcome.position)
+    return run
 
-    handler.__annotations__["body"] = model
-    handler.__doc__ = summary
-    router.add_api_route(f"/{{proposal_id}}/{action}", handler, methods=["POST"],
-                         response_model=ProposalOut, name=f"proposal_{action}",
-                         summary=summary,
-                         responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422))
+
+def _action(action: str, model: type[Command], summary: str) -> None:
+    add_action(router, id_name="proposal_id", action=action, model=model, summary=summary,
+               run=_run(action), response_model=ProposalOut)
 
 
 for _name, _model, _summary in (

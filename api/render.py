@@ -27,8 +27,9 @@ def shown(value: Any) -> Any:
 
 
 def need_out(need: Need, reporter: dict[str, str] | None = None,
-             position: int | None = None) -> dict[str, Any]:
-    """`NeedOut` of a need."""
+             position: int | None = None,
+             allowed_actions: list[str] | None = None) -> dict[str, Any]:
+    """`NeedOut` of a need; `allowed_actions`: what the caller may do now."""
     fields = ("status", "ward", "office", "school_district", "source", "policy_area", "title",
               "description", "observed_on", "residents_affected", "urgency", "location",
               "plan_goals", "effective_at", "proposal", "merged_into", "note")
@@ -37,14 +38,16 @@ def need_out(need: Need, reporter: dict[str, str] | None = None,
         id=str(need.id), version=need.version, recorded_at=shown(need.recorded_at),
         reporter=reporter,
         feedback=[shown(f) for f in need.feedback],
-        allowed_actions=need.allowed_actions(), position=position,
+        allowed_actions=need.allowed_actions() if allowed_actions is None else allowed_actions,
+        position=position,
     )
     return out
 
 
 def proposal_out(proposal: Proposal, city: CityData, calendar: BusinessCalendar,
-                 now: datetime, position: int | None = None) -> dict[str, Any]:
-    """`ProposalOut` of a proposal, its clocks read at `now`."""
+                 now: datetime, position: int | None = None,
+                 allowed_actions: list[str] | None = None) -> dict[str, Any]:
+    """`ProposalOut` of a proposal, its clocks read at `now`; `allowed_actions`: the caller's."""
     fields = ("status", "ward", "title", "summary", "needs", "lead_department",
               "co_departments", "policy_area", "estimated_cost_jpy", "plan_goals",
               "effective_at", "submitted_at", "decided_at", "decision", "decision_reason",
@@ -61,6 +64,8 @@ def proposal_out(proposal: Proposal, city: CityData, calendar: BusinessCalendar,
                        "stopped_at": shown(c.stopped_at), "business_days": c.business_days,
                        "target": c.target, "due_on": c.due_on, "late": c.late}
                 for name, c in clocks.items()},
-        allowed_actions=proposal.allowed_actions(), position=position,
+        allowed_actions=(proposal.allowed_actions() if allowed_actions is None
+                         else allowed_actions),
+        position=position,
     )
     return out

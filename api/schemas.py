@@ -2,17 +2,81 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+)
+from pydantic_core import PydanticCustomError
+
+from domain import values as limits
+from domain.commands import Channel, Urgency
 
 T = TypeVar("T")
 
-Text200 = Field(min_length=1, max_length=200)
-Text10k = Field(min_length=1, max_length=10_000)
-Channel = Literal["council_meeting", "notice_board", "letter", "web", "visit", "other"]
-Urgency = Literal["low", "normal", "high", "urgent"]
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                      r"([Zz]|[+-]\d{2}:?\d{2})")
+
+
+def _only_iso_date(value: Any) -> Any:
+    """Dates only as `YYYY-MM-DD` text: a number is not a date."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        return value
+    raise PydanticCustomError("date_type", "a date as YYYY-MM-DD")
+
+
+def _only_iso_instant(value: Any) -> Any:
+    """Instants only as ISO 8601 text with an offset: a number is not an instant."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
+        return value
+    raise PydanticCustomError("datetime_type", "an ISO 8601 instant with its offset")
+
+
+def _known_year(value: datetime) -> datetime:
+    if not limits.FIRST_YEAR <= value.year <= limits.LAST_YEAR:
+        raise PydanticCustomError("datetime_range", "an instant from 2000 to 2099")
+    return value
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "a number")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_only_iso_date),
+                    Field(json_schema_extra={"format": "date"})]
+IsoInstant = Annotated[AwareDatetime, BeforeValidator(_only_iso_instant),
+                       Field(json_schema_extra={"format": "date-time"})]
+#: a date or instant in a query string: ISO text within the years the calendar knows
+QueryDate = Annotated[date, BeforeValidator(_only_iso_date),
+                      Field(ge=limits.FIRST_DAY, le=limits.LAST_DAY)]
+QueryInstant = Annotated[IsoInstant, AfterValidator(_known_year)]
+Number = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
+Year = Annotated[StrictInt, Field(ge=limits.FIRST_YEAR, le=limits.LAST_YEAR)]
+Yen = Annotated[StrictInt, Field(ge=0, le=limits.YEN_MAX)]
+Ref = Annotated[str, Field(min_length=1, max_length=limits.REF_MAX)]
+Refs = Annotated[list[Ref], Field(max_length=limits.LIST_MAX)]
+
+#: a text that must show something (the domain also refuses zero-width-only text)
+Text200 = Field(min_length=1, max_length=limits.TITLE_MAX, pattern=r"\S")
+Text10k = Field(min_length=1, max_length=limits.TEXT_MAX, pattern=r"\S")
+OptionalText = Field(default=None, max_length=limits.TEXT_MAX)
+
+__all__ = ["Channel", "Urgency"]
 
 
 class Command(BaseModel):
@@ -20,7 +84,7 @@ class Command(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    effective_at: AwareDatetime | None = Field(
+    effective_at: IsoInstant | None = Field(
         default=None,
         description="When the act really happened (not in the future, not before the"
                     " record's previous act); defaults to now.",
@@ -43,9 +107,9 @@ class Location(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    address: str | None = Field(default=None, max_length=500)
+    lat: Annotated[Number, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[Number, Field(ge=-180, le=180)] | None = None
+    address: str | None = Field(default=None, max_length=limits.SHORT_TEXT_MAX)
 
 
 class FeedbackIn(Command):
@@ -53,7 +117,7 @@ class FeedbackIn(Command):
 
     message: str = Text10k
     channel: Channel
-    delivered_on: date
+    delivered_on: IsoDate = Field(description="The day it was told (not in the future)")
 
 
 class FeedbackOut(BaseModel):

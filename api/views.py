@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import ActorDep, ContainerDep, FreshViews
 from api.render import shown
-from api.schemas import problem_responses
+from api.schemas import QueryDate, problem_responses
 from domain.errors import InvalidCommand, NotFound, UnknownReference
 from projections.ward_feedback import FeedbackItem
 
@@ -202,9 +202,10 @@ class WardMeetingAgendaOut(BaseModel):
             dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
 def ward_meeting_agenda(
     c: ContainerDep, _: ActorDep,
-    since: Annotated[date, Query(description="First JST date of the period")],
-    until: Annotated[date, Query(description="Last JST date of the period (inclusive)")],
-    ward: Annotated[str | None, Query(description="Only this ward's items")] = None,
+    since: Annotated[QueryDate, Query(description="First JST date of the period")],
+    until: Annotated[QueryDate, Query(description="Last JST date of the period (inclusive)")],
+    ward: Annotated[str | None, Query(max_length=100,
+                                      description="Only this ward's items")] = None,
 ) -> dict[str, Any]:
     """Decisions, budget outcomes and feedback of the period; overdue proposals and
     questions awaiting the ward as of the end of `until`; needs shared across wards."""

@@ -158,6 +158,16 @@ class Tsunagi(Application[UUID]):
             return None
         return self.vault.get(need.reporter_ref, reader=actor.id)
 
+    def permitted_actions(self, actor: Actor, aggregate: Need | Proposal) -> list[str]:
+        """The actions allowed now that this actor may take (not only what the status allows)."""
+        if isinstance(aggregate, Need):
+            scope, rules = self._need_scope(aggregate), NEED_RULES
+        else:
+            scope = Scope(ward=aggregate.ward, lead=aggregate.lead_department,
+                          co=tuple(aggregate.co_departments))
+            rules = PROPOSAL_RULES
+        return [a for a in aggregate.allowed_actions() if permits(actor, rules[a], scope)]
+
     def position(self) -> int:
         """The position of the newest event in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0

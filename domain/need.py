@@ -9,20 +9,15 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.base import TrackedAggregate
+from domain.commands import NEED_AMENDABLE, Channel, Source, Urgency
 from domain.errors import InvalidCommand, MergeTargetInvalid
 from domain.states import NEED_TRANSITIONS, NeedStatus
 
-SOURCES = (
-    "council_meeting", "neighbourhood_association", "community_event", "counter",
-    "outreach", "survey", "phone", "other",
-)
-URGENCIES = ("low", "normal", "high", "urgent")
-FEEDBACK_CHANNELS = ("council_meeting", "notice_board", "letter", "web", "visit", "other")
+SOURCES = tuple(s.value for s in Source)
+URGENCIES = tuple(u.value for u in Urgency)
+FEEDBACK_CHANNELS = tuple(c.value for c in Channel)
 #: fields a need's `amend` may change
-AMENDABLE = (
-    "title", "description", "policy_area", "urgency", "school_district", "location",
-    "plan_goals", "observed_on", "residents_affected",
-)
+AMENDABLE = NEED_AMENDABLE
 
 
 class Need(TrackedAggregate):

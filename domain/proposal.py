@@ -10,6 +10,7 @@ from eventsourcing.domain import event
 
 from domain.base import TrackedAggregate
 from domain.errors import InvalidCommand, MergeTargetInvalid
+from domain.proposal_commands import PROPOSAL_AMENDABLE
 from domain.states import (
     BUDGET_OUTCOMES,
     DECISIONS,
@@ -22,10 +23,7 @@ from domain.states import (
 
 P = ProposalStatus
 #: fields a draft's `amend` may change
-AMENDABLE = (
-    "title", "summary", "needs", "lead_department", "co_departments", "policy_area",
-    "estimated_cost_jpy", "plan_goals",
-)
+AMENDABLE = PROPOSAL_AMENDABLE
 
 
 class Proposal(TrackedAggregate):
