@@ -206,6 +206,8 @@ class RecordNeed(Command):
 
 def _changes(changes: Any, amendable: tuple[str, ...],
              check: Any) -> dict[str, Any]:
+    if changes is None:
+        raise InvalidCommand("changes", "required")
     if not isinstance(changes, Mapping):
         raise InvalidCommand("changes", "wrong_type", expected="object")
     unknown = sorted(set(changes) - set(amendable))
