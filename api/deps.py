@@ -16,6 +16,8 @@ from wiring.bootstrap import Container
 _bearer = HTTPBearer(auto_error=False, description="A token from `tsunagi users add`")
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 #: namespace for ids derived from Idempotency-Key, so a retry meets the same aggregate
+#: the largest log position a client may name (a BIGINT, with room to spare)
+MAX_POSITION = 2**62
 IDEMPOTENT_IDS = uuid.UUID("6f1c1a52-2f4e-4d8e-9a61-7a2b3c4d5e6f")
 
 
@@ -75,8 +77,9 @@ CreationIdDep = Annotated[uuid.UUID | None, Depends(creation_id)]
 
 def wait_for_views(
     c: ContainerDep,
-    min_position: Annotated[int | None, Query(ge=0, description="Answer once the view has"
-                                                                " processed this log position")]
+    min_position: Annotated[int | None, Query(
+        ge=0, le=MAX_POSITION, description="Answer once the view has processed this log"
+                                           " position")]
     = None,
 ) -> None:
     """Hold a read until the views reflect `min_position` (up to the configured wait)."""
@@ -90,7 +93,7 @@ def wait_for_views(
 
 def log_reached(
     c: ContainerDep,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> None:
     """Reads of one record come from the log itself; it must hold `min_position`."""
     if min_position is not None and c.app.position() < min_position:

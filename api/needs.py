@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -28,6 +28,7 @@ from api.schemas import (
     NeedOut,
     OptionalText,
     Page,
+    QueryDate,
     Ref,
     Refs,
     Text10k,
@@ -40,10 +41,13 @@ from domain.commands import Command as DomainCommand
 from domain.commands import Reporter as DomainReporter
 from domain.need import Need
 from domain.permissions import Actor
+from projections.base import InvalidCursor
 from projections.needs_index import NeedFilter
 from wiring.bootstrap import Container
 
 router = APIRouter(prefix="/needs", tags=["needs"])
+#: a history cursor is the last version shown
+_VERSION_CURSOR = re.compile(r"[0-9]{1,9}")
 
 class Reporter(BaseModel):
     """The reporting resident: personal data, kept outside the event log."""
@@ -164,10 +168,10 @@ def list_needs(
     policy_area: Annotated[list[str], Query()] = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=200, description="substring of title or"
                                                                " description (NFKC)")] = None,
-    observed_from: date | None = None,
-    observed_to: date | None = None,
+    observed_from: QueryDate | None = None,
+    observed_to: QueryDate | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """Needs, newest first, from the needs view (personal data is never listed)."""
     flt = NeedFilter(ward, office, status, policy_area, q, observed_from, observed_to)
@@ -187,7 +191,8 @@ def get_need(need_id: UUID, c: ContainerDep, actor: ActorDep) -> JSONResponse:
             responses=problem_responses(401, 404, 503))
 def need_history(need_id: UUID, c: ContainerDep, _: ActorDep,
                  limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                 cursor: str | None = None) -> dict[str, Any]:
+                 cursor: Annotated[str | None, Query(max_length=20)] = None
+                 ) -> dict[str, Any]:
     """Every event of the need, oldest first."""
     c.app.get_need(need_id)
     return history_page(c.app.history(need_id), limit, cursor)
@@ -195,7 +200,9 @@ def need_history(need_id: UUID, c: ContainerDep, _: ActorDep,
 
 def history_page(entries: list[Any], limit: int, cursor: str | None) -> dict[str, Any]:
     """A page of history; the cursor is the last version shown."""
-    after = int(cursor) if cursor and cursor.isdigit() else 0
+    if cursor is not None and not _VERSION_CURSOR.fullmatch(cursor):
+        raise InvalidCursor()
+    after = int(cursor) if cursor else 0
     rest = [e for e in entries if e.version > after]
     page = rest[:limit]
     items = [{"type": e.type, "version": e.version, "effective_at": shown(e.effective_at),

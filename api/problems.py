@@ -169,13 +169,15 @@ _SCHEMA_TYPES: dict[str, tuple[str, str | None]] = {
     "dict_type": ("wrong_type", "object"), "model_type": ("wrong_type", "object"),
     "model_attributes_type": ("wrong_type", "object"),
     "dataclass_type": ("wrong_type", "object"), "extra_forbidden": ("unknown_field", None),
-    "string_pattern_mismatch": ("invalid", None),
+    "string_pattern_mismatch": ("blank", None),  # the only pattern on texts is "\\S"
 }
 
 
 def schema_reason(e: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """The domain's reason (and its parameters) for one pydantic error."""
     kind, ctx = str(e.get("type", "")), dict(e.get("ctx") or {})
+    if "input" in e and e["input"] is None and kind.endswith("_type"):
+        return "required", {}  # an explicit null where a value is needed
     if kind in _SCHEMA_TYPES:
         reason, expected = _SCHEMA_TYPES[kind]
         return reason, ({"expected": expected} if expected else {})

@@ -40,6 +40,7 @@ from wiring.bootstrap import Container
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 _MAX_NEEDS = limits.NEEDS_PER_PROPOSAL_MAX
+FiscalYear = Annotated[int, Field(ge=limits.FIRST_YEAR, le=limits.LAST_YEAR)]
 
 
 class ProposalIn(Command):
@@ -211,10 +212,10 @@ def list_proposals(
     department: Annotated[list[str], Query(description="lead or co")] = [],  # noqa: B006
     status: Annotated[list[str], Query()] = [],  # noqa: B006
     policy_area: Annotated[list[str], Query()] = [],  # noqa: B006
-    fiscal_year: Annotated[list[int], Query(description="of submission")] = [],  # noqa: B006
+    fiscal_year: Annotated[list[FiscalYear], Query(description="of submission")] = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """Proposals, newest first, from the proposals view."""
     flt = ProposalFilter(ward, lead_department, department, status, policy_area, fiscal_year, q)
@@ -236,7 +237,8 @@ def get_proposal(proposal_id: UUID, c: ContainerDep, actor: ActorDep) -> JSONRes
             dependencies=[FreshLog], responses=problem_responses(401, 404, 503))
 def proposal_history(proposal_id: UUID, c: ContainerDep, _: ActorDep,
                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                     cursor: str | None = None) -> dict[str, Any]:
+                     cursor: Annotated[str | None, Query(max_length=20)] = None
+                     ) -> dict[str, Any]:
     """Every event of the proposal, oldest first."""
     c.app.get_proposal(proposal_id)
     return history_page(c.app.history(proposal_id), limit, cursor)

@@ -77,6 +77,7 @@ class OfficeFeedbackOut(BaseModel):
 
 
 Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=500)]
 
 
 @router.get("/department-queue/{department}", response_model=DepartmentQueueOut,
@@ -118,7 +119,7 @@ def _feedback_out(item: FeedbackItem) -> dict[str, Any]:
 @router.get("/ward-feedback/{ward}", response_model=WardFeedbackOut,
             dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
 def ward_feedback(ward: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
-                  cursor: str | None = None) -> dict[str, Any]:
+                  cursor: Cursor = None) -> dict[str, Any]:
     """Every need recorded in the ward, newest first, with the latest feedback."""
     if c.city.ward(ward) is None:
         raise NotFound("ward", ward)
@@ -128,7 +129,7 @@ def ward_feedback(ward: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
 @router.get("/office-feedback/{office}", response_model=OfficeFeedbackOut,
             dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
 def office_feedback(office: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
-                    cursor: str | None = None) -> dict[str, Any]:
+                    cursor: Cursor = None) -> dict[str, Any]:
     """Every need recorded at the office, newest first, with the latest feedback."""
     if c.city.office(office) is None:
         raise NotFound("office", office)
