@@ -49,10 +49,16 @@ class TrackedAggregate(Aggregate):
                                             self.effective_at.isoformat())
 
     def _moved(self, effective_at: datetime, target: str | None) -> None:
-        """Bookkeeping shared by every event handler."""
+        """Bookkeeping of the creation event (and of what `_advance` decided)."""
         self.effective_at = effective_at
         if target is not None:
             self.status = target
+
+    def _advance(self, action: str, effective_at: datetime, decided: str | None = None) -> None:
+        """Bookkeeping of every later event: its instant, and the status the transition
+        table says the act leads to (`decided` where the command chooses it)."""
+        target = self.transitions[action].target
+        self._moved(effective_at, decided if target == "*" else target)
 
     @property
     def recorded_at(self) -> datetime:

@@ -146,7 +146,7 @@ class Need(TrackedAggregate):
     def _amended(self, changes: dict[str, Any], effective_at: datetime, actor: str) -> None:
         for name, value in changes.items():
             setattr(self, name, list(value) if name == "plan_goals" else value)
-        self._moved(effective_at, None)
+        self._advance("amend", effective_at)
 
     @event("Triaged")
     def _triaged(self, policy_area: str | None, urgency: str | None, note: str | None,
@@ -156,22 +156,22 @@ class Need(TrackedAggregate):
         if urgency is not None:
             self.urgency = urgency
         self.note = note
-        self._moved(effective_at, NeedStatus.TRIAGED)
+        self._advance("triage", effective_at)
 
     @event("ResolvedLocally")
     def _resolved_locally(self, note: str, effective_at: datetime, actor: str) -> None:
         self.note = note
-        self._moved(effective_at, NeedStatus.RESOLVED_LOCALLY)
+        self._advance("resolve-locally", effective_at)
 
     @event("Declined")
     def _declined(self, reason: str, effective_at: datetime, actor: str) -> None:
         self.note = reason
-        self._moved(effective_at, NeedStatus.DECLINED)
+        self._advance("decline", effective_at)
 
     @event("Merged")
     def _merged(self, into: UUID, effective_at: datetime, actor: str) -> None:
         self.merged_into = into
-        self._moved(effective_at, NeedStatus.MERGED)
+        self._advance("merge", effective_at)
 
     @event("FeedbackRecorded")
     def _feedback_recorded(self, message: str, channel: str, delivered_on: date,
@@ -179,27 +179,27 @@ class Need(TrackedAggregate):
         self.feedback.append({"message": message, "channel": channel,
                               "delivered_on": delivered_on, "effective_at": effective_at})
         self.closed_at = effective_at
-        self._moved(effective_at, NeedStatus.CLOSED)
+        self._advance("feedback", effective_at)
 
     @event("Proposed")
     def _proposed(self, proposal: UUID, effective_at: datetime, actor: str) -> None:
         self.proposal = proposal
-        self._moved(effective_at, NeedStatus.PROPOSED)
+        self._advance("propose", effective_at)
 
     @event("ReturnedToTriage")
     def _returned_to_triage(self, effective_at: datetime, actor: str) -> None:
         self.proposal = None
-        self._moved(effective_at, NeedStatus.TRIAGED)
+        self._advance("return-to-triage", effective_at)
 
     @event("MovedToProposal")
     def _moved_to_proposal(self, proposal: UUID, effective_at: datetime, actor: str) -> None:
         self.proposal = proposal
-        self._moved(effective_at, None)
+        self._advance("follow-proposal", effective_at)
 
     @event("ClosedWithProposal")
     def _closed_with_proposal(self, effective_at: datetime, actor: str) -> None:
         self.closed_at = effective_at
-        self._moved(effective_at, NeedStatus.CLOSED)
+        self._advance("close-with-proposal", effective_at)
 
     @event("PersonalDataErased")
     def _personal_data_erased(self, effective_at: datetime, actor: str) -> None:

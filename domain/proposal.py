@@ -253,12 +253,12 @@ class Proposal(TrackedAggregate):
     def _amended(self, changes: dict[str, Any], effective_at: datetime, actor: str) -> None:
         for name, value in changes.items():
             setattr(self, name, list(value) if isinstance(value, list) else value)
-        self._moved(effective_at, None)
+        self._advance("amend", effective_at)
 
     @event("Submitted")
     def _submitted(self, effective_at: datetime, actor: str) -> None:
         self.submitted_at = effective_at
-        self._moved(effective_at, P.SUBMITTED)
+        self._advance("submit", effective_at)
 
     def _stop_acknowledgement(self, at: datetime) -> None:
         if self.acknowledgement_stopped_at is None:
@@ -267,7 +267,7 @@ class Proposal(TrackedAggregate):
     @event("Acknowledged")
     def _acknowledged(self, note: str | None, effective_at: datetime, actor: str) -> None:
         self._stop_acknowledgement(effective_at)
-        self._moved(effective_at, P.ACKNOWLEDGED)
+        self._advance("acknowledge", effective_at)
 
     @event("InfoRequested")
     def _info_requested(self, question: str, department: str | None, effective_at: datetime,
@@ -276,17 +276,17 @@ class Proposal(TrackedAggregate):
         self.info_requests.append({"question": question, "department": department,
                                    "asked_at": effective_at, "answer": None,
                                    "answered_at": None})
-        self._moved(effective_at, P.INFO_REQUESTED)
+        self._advance("request-info", effective_at)
 
     @event("InfoProvided")
     def _info_provided(self, answer: str, effective_at: datetime, actor: str) -> None:
         self.info_requests[-1].update(answer=answer, answered_at=effective_at)
-        self._moved(effective_at, P.UNDER_REVIEW)
+        self._advance("provide-info", effective_at)
 
     @event("ReviewStarted")
     def _review_started(self, effective_at: datetime, actor: str) -> None:
         self._stop_acknowledgement(effective_at)
-        self._moved(effective_at, P.UNDER_REVIEW)
+        self._advance("start-review", effective_at)
 
     @event("Decided")
     def _decided(self, decision: str, reason: str, deferred_to_fiscal_year: int | None,
@@ -298,7 +298,7 @@ class Proposal(TrackedAggregate):
         self.decision = decision
         self.decision_reason = reason
         self.deferred_to_fiscal_year = deferred_to_fiscal_year
-        self._moved(effective_at, decision)
+        self._advance("decide", effective_at, decision)
         self._note_final(effective_at)
 
     @event("BudgetRequested")
@@ -306,26 +306,26 @@ class Proposal(TrackedAggregate):
                           actor: str) -> None:
         self.budget = {"requested_jpy": amount_jpy, "budgeted_jpy": None,
                        "fiscal_year": fiscal_year}
-        self._moved(effective_at, P.BUDGET_REQUESTED)
+        self._advance("request-budget", effective_at)
 
     @event("BudgetRecorded")
     def _budget_recorded(self, outcome: str, fiscal_year: int, amount_jpy: int | None,
                          effective_at: datetime, actor: str) -> None:
         budgeted = amount_jpy if outcome == P.BUDGETED else 0
         self.budget = {**self.budget, "budgeted_jpy": budgeted, "fiscal_year": fiscal_year}
-        self._moved(effective_at, outcome)
+        self._advance("record-budget", effective_at, outcome)
         self._note_final(effective_at)
 
     @event("ImplementationStarted")
     def _implementation_started(self, note: str | None, effective_at: datetime,
                                 actor: str) -> None:
         self.implementation_note = note
-        self._moved(effective_at, P.IN_PROGRESS)
+        self._advance("start-implementation", effective_at)
 
     @event("Completed")
     def _completed(self, summary: str, effective_at: datetime, actor: str) -> None:
         self.completion_summary = summary
-        self._moved(effective_at, P.COMPLETED)
+        self._advance("complete", effective_at)
         self._note_final(effective_at)
 
     @event("Withdrawn")
@@ -335,7 +335,7 @@ class Proposal(TrackedAggregate):
         if return_needs:
             self.needs = []
         self._cancel_clocks(effective_at)
-        self._moved(effective_at, P.WITHDRAWN)
+        self._advance("withdraw", effective_at)
         self._note_final(effective_at)
 
     @event("Merged")
@@ -343,7 +343,7 @@ class Proposal(TrackedAggregate):
         self.merged_into = into
         self.needs = []  # they now travel with `into`
         self._cancel_clocks(effective_at)
-        self._moved(effective_at, P.MERGED)
+        self._advance("merge", effective_at)
         self._note_final(effective_at)
 
     @event("Absorbed")
@@ -351,7 +351,7 @@ class Proposal(TrackedAggregate):
                   actor: str) -> None:
         self.merged_from.append(proposal)
         self.needs.extend(n for n in needs if n not in self.needs)
-        self._moved(effective_at, None)
+        self._advance("absorb", effective_at)
 
     @event("Transferred")
     def _transferred(self, from_department: str, to_department: str, reason: str,
@@ -361,7 +361,7 @@ class Proposal(TrackedAggregate):
                                "at": effective_at})
         self.lead_department = to_department
         self.co_departments = [d for d in self.co_departments if d != to_department]
-        self._moved(effective_at, None)
+        self._advance("transfer", effective_at)
 
     @event("FeedbackRecorded")
     def _feedback_recorded(self, message: str, channel: str, delivered_on: date,
@@ -374,28 +374,28 @@ class Proposal(TrackedAggregate):
             self.first_feedback_after_decision_at = effective_at
         if follows_final:
             self.closed_for_originators = True
-        self._moved(effective_at, None)
+        self._advance("feedback", effective_at)
 
     @event("Evaluated")
     def _evaluated(self, satisfaction: int, indicators: dict[str, Any] | None,
                    note: str | None, effective_at: datetime, actor: str) -> None:
         self.evaluations.append({"satisfaction": satisfaction, "indicators": indicators,
                                  "note": note, "effective_at": effective_at})
-        self._moved(effective_at, None)
+        self._advance("evaluate", effective_at)
 
     @event("Commented")
     def _commented(self, body: str, author_role: str, effective_at: datetime,
                    actor: str) -> None:
         self.comments.append({"body": body, "author_role": author_role, "actor": actor,
                               "effective_at": effective_at})
-        self._moved(max(effective_at, self.effective_at), None)
+        self._advance("comment", max(effective_at, self.effective_at))
 
     @event("NoticeSent")
     def _notice_sent(self, body: str, wards: list[str], department: str | None,
                      effective_at: datetime, actor: str) -> None:
         self.notices.append({"body": body, "wards": list(wards), "department": department,
                              "effective_at": effective_at})
-        self._moved(max(effective_at, self.effective_at), None)
+        self._advance("notice", max(effective_at, self.effective_at))
 
     def _note_final(self, at: datetime) -> None:
         if self.status in FINAL:
