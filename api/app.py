@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from api import metrics, needs, problems, proposals, reference, views
 from api.middleware import BodyLimit, Idempotency
+from api.render import RoundedJSONResponse
 from wiring.bootstrap import Container, build
 
 DESCRIPTION = """\
@@ -35,7 +36,7 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
                 c.follower.stop()
 
     app = FastAPI(title="Tsunagi つなぎ", version="1", description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, default_response_class=RoundedJSONResponse)
     app.state.container = container or build()
     problems.install(app)
     app.add_middleware(Idempotency)

@@ -18,7 +18,7 @@ from api.deps import (
     FreshLog,
     FreshViews,
 )
-from api.render import need_out, shown
+from api.render import RoundedJSONResponse, need_out, shown
 from api.schemas import (
     Command,
     FeedbackIn,
@@ -145,7 +145,7 @@ def respond(c: ContainerDep, actor: Actor, need: Need, position: int | None,
     headers = {"ETag": f'"{need.version}"'}
     if status == 201:
         headers["Location"] = f"/api/v1/needs/{need.id}"
-    return JSONResponse(body, status_code=status, headers=headers)
+    return RoundedJSONResponse(body, status_code=status, headers=headers)
 
 
 @router.post("", status_code=201, response_model=NeedOut,

@@ -12,7 +12,7 @@ from pydantic import Field, StrictBool, StrictInt
 from api.actions import Run, add_action
 from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshLog, FreshViews
 from api.needs import history_page
-from api.render import proposal_out
+from api.render import RoundedJSONResponse, proposal_out
 from api.schemas import (
     Command,
     FeedbackIn,
@@ -190,7 +190,7 @@ def respond(c: Container, actor: Actor, proposal: Proposal, position: int | None
     headers = {"ETag": f'"{proposal.version}"'}
     if status == 201:
         headers["Location"] = f"/api/v1/proposals/{proposal.id}"
-    return JSONResponse(body, status_code=status, headers=headers)
+    return RoundedJSONResponse(body, status_code=status, headers=headers)
 
 
 @router.post("", status_code=201, response_model=ProposalOut,

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from fastapi.responses import JSONResponse
+
 from domain.calendar import JST, BusinessCalendar
 from domain.clocks import proposal_clocks
 from domain.need import Need
@@ -69,3 +71,25 @@ def proposal_out(proposal: Proposal, city: CityData, calendar: BusinessCalendar,
         position=position,
     )
     return out
+
+
+#: figures in JSON carry at most this many decimals (no 7.099999999999999)
+DECIMALS = 6
+
+
+def rounded(value: Any) -> Any:
+    """Floats rounded to `DECIMALS` places, recursively; everything else as it is."""
+    if isinstance(value, float):
+        return round(value, DECIMALS)
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v) for v in value]
+    return value
+
+
+class RoundedJSONResponse(JSONResponse):
+    """JSON whose figures are free of float noise."""
+
+    def render(self, content: Any) -> bytes:
+        return super().render(rounded(content))
