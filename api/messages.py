@@ -135,7 +135,7 @@ REASONS: dict[str, tuple[str, str]] = {
                              "school district {district} is not in {ward}"),
     "lead_is_co": ("主務課（{department}）を関係課にすることはできません",
                    "the lead division {department} cannot also be a co-division"),
-    "deferral_needs_year": ("保留にするときは「{field}」（保留先の年度）を指定してください",
+    "deferral_needs_year": ("保留にするときは「{field}」を指定してください",
                             "a deferral names {field}"),
     "budget_needs_amount": ("予算化したときは「{field}」を指定してください",
                             "a budgeted outcome names {field}"),
