@@ -22,7 +22,6 @@ from domain.commands import (
     NEED_COMMANDS,
     AmendNeed,
     Command,
-    Feedback,
     MergeNeed,
     RecordNeed,
     Reporter,
@@ -44,15 +43,12 @@ from domain.need import Need
 from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, permits, require
 from domain.ports import Clock, PersonalDataVault
 from domain.proposal import Proposal
+from domain.proposal_acts import ProposalActs
 from domain.proposal_commands import (
     PROPOSAL_COMMANDS,
-    AmendProposal,
     Comment,
     DraftProposal,
-    MergeProposal,
     Notice,
-    RequestInfo,
-    Withdraw,
 )
 from domain.reference import CityData
 from domain.states import NeedStatus
@@ -105,7 +101,7 @@ def event_type_name(event: object) -> str:
     return type(event).__qualname__.replace(".", "")
 
 
-class Tsunagi(Application[UUID]):
+class Tsunagi(ProposalActs, Application[UUID]):
     """Needs and proposals of one city, with their use cases."""
 
     name = "Tsunagi"
@@ -307,71 +303,9 @@ class Tsunagi(Application[UUID]):
         require(actor, PROPOSAL_RULES, command.action, scope)
         self._admit(command)
         when = self._when(command.effective_at, proposal)
-        by = actor.id
-        touched: list[TrackedAggregate] = []
-        if isinstance(command, AmendProposal):
-            touched = self._amend_draft(proposal, dict(command.changes), when, by)
-        elif isinstance(command, MergeProposal):
-            into = self.get_proposal(command.into)
-            needs = [self.get_need(n) for n in proposal.needs]
-            proposal.merge_into(into, reason=command.reason, effective_at=when, actor=by)
-            into.absorb(proposal.id, [n.id for n in needs],
-                        effective_at=max(when, into.effective_at), actor=by)
-            for need in needs:
-                if need.status == NeedStatus.PROPOSED:
-                    need.follow_proposal(into.id, effective_at=max(when, need.effective_at),
-                                         actor=by)
-            touched = [into, *needs]
-        elif isinstance(command, Withdraw):
-            needs = [self.get_need(n) for n in proposal.needs]
-            proposal.withdraw(effective_at=when, actor=by, **command.fields())
-            if command.return_needs:
-                for need in needs:
-                    need.return_to_triage(effective_at=max(when, need.effective_at), actor=by)
-                touched = list(needs)
-        elif isinstance(command, Feedback):
-            proposal.record_feedback(effective_at=when, actor=by, **command.fields())
-            if proposal.closed_for_originators:
-                touched = list(self._close_needs(proposal, when, by))
-        elif isinstance(command, RequestInfo):
-            dept = actor.department if actor.is_reviewer_of(*scope.co) else scope.lead
-            proposal.request_info(command.question, dept, effective_at=when, actor=by)
-        elif isinstance(command, Comment):
-            proposal.comment(command.body, actor.role.value, effective_at=when, actor=by)
-        elif isinstance(command, Notice):
-            proposal.send_notice(command.body, list(command.wards), actor.department,
-                                 effective_at=when, actor=by)
-        else:
-            method = getattr(proposal, _PROPOSAL_METHODS[command.action])
-            method(effective_at=when, actor=by, **command.fields())
+        act = self._PROPOSAL_ACTS.get(type(command), ProposalActs._act_alone)
+        touched = act(self, proposal, command, when, actor)
         return self._save(proposal, *touched)
-
-    def _amend_draft(self, proposal: Proposal, changes: dict[str, Any], when: datetime,
-                     by: str) -> list[TrackedAggregate]:
-        self._check_lead(changes.get("lead_department", proposal.lead_department),
-                         changes.get("co_departments", proposal.co_departments))
-        touched: list[TrackedAggregate] = []
-        if "needs" in changes:
-            wanted = list(changes["needs"])
-            joining = self._proposable_needs(proposal.ward,
-                                             [n for n in wanted if n not in proposal.needs])
-            leaving = [self.get_need(n) for n in proposal.needs if n not in wanted]
-            for need in joining:
-                need.check_effective_at(when)
-                need.join_proposal(proposal.id, effective_at=when, actor=by)
-            for need in leaving:
-                need.return_to_triage(effective_at=max(when, need.effective_at), actor=by)
-            changes = {**changes, "needs": wanted}
-            touched = [*joining, *leaving]
-        proposal.amend(changes, effective_at=when, actor=by)
-        return touched
-
-    def _close_needs(self, proposal: Proposal, when: datetime, by: str) -> list[Need]:
-        needs = [self.get_need(n) for n in proposal.needs]
-        closing = [n for n in needs if n.status == NeedStatus.PROPOSED]
-        for need in closing:
-            need.close_with_proposal(effective_at=max(when, need.effective_at), actor=by)
-        return closing
 
     # ── helpers ───────────────────────────────────────────────────────────
 
@@ -471,10 +405,4 @@ def _record_need(fields: Mapping[str, Any], reporter: Mapping[str, Any] | None,
 _NEED_METHODS = {
     "amend": "amend", "triage": "triage", "resolve-locally": "resolve_locally",
     "decline": "decline", "feedback": "record_feedback",
-}
-_PROPOSAL_METHODS = {
-    "submit": "submit", "acknowledge": "acknowledge", "provide-info": "provide_info",
-    "start-review": "start_review", "decide": "decide", "request-budget": "request_budget",
-    "record-budget": "record_budget", "start-implementation": "start_implementation",
-    "complete": "complete", "evaluate": "evaluate", "transfer": "transfer",
 }
