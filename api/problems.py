@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.messages import TITLES, Lang, Messages
+from api.messages import REASONS, TITLES, Lang, Messages
 from domain import errors
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,8 @@ def schema_reason(e: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     kind, ctx = str(e.get("type", "")), dict(e.get("ctx") or {})
     if "input" in e and e["input"] is None and kind.endswith("_type"):
         return "required", {}  # an explicit null where a value is needed
+    if kind in REASONS:  # raised by our own validators with the domain's reason
+        return kind, ctx
     if kind in _SCHEMA_TYPES:
         reason, expected = _SCHEMA_TYPES[kind]
         return reason, ({"expected": expected} if expected else {})

@@ -47,7 +47,9 @@ def _only_iso_instant(value: Any) -> Any:
 
 def _known_year(value: datetime) -> datetime:
     if not limits.FIRST_YEAR <= value.year <= limits.LAST_YEAR:
-        raise PydanticCustomError("datetime_range", "an instant from 2000 to 2099")
+        raise PydanticCustomError("date_out_of_range", "an instant from {min} to {max}",
+                                  {"min": limits.FIRST_DAY.isoformat(),
+                                   "max": limits.LAST_DAY.isoformat()})
     return value
 
 
