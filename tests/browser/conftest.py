@@ -3,7 +3,7 @@ context (its own cookies) per test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from infra.settings import Settings
-from tests.browser.harness import Site, chromium, serve
+from tests.browser.harness import Site, chromium, serve, sign_in
 from wiring.bootstrap import build
 
 
@@ -58,6 +58,27 @@ def context(browser: Browser, site: Site) -> Iterator[BrowserContext]:
 def page(context: BrowserContext) -> Page:
     """A tab in the fresh profile."""
     return context.new_page()
+
+
+@pytest.fixture
+def signed_in(browser: Browser, site: Site) -> Iterator[Callable[[str], Page]]:
+    """`signed_in(person)`: a tab of that person's own browser profile, signed in."""
+    contexts: list[BrowserContext] = []
+
+    def open_as(person: str) -> Page:
+        ctx = browser.new_context(base_url=site.base_url, locale="ja-JP",
+                                  viewport={"width": 1024, "height": 900})
+        ctx.set_default_timeout(15_000)
+        contexts.append(ctx)
+        tab = ctx.new_page()
+        sign_in(tab, site, person)
+        return tab
+
+    try:
+        yield open_as
+    finally:
+        for ctx in contexts:
+            ctx.close()
 
 
 @pytest.fixture(scope="session")

@@ -109,3 +109,36 @@ def sign_in(page: Page, site: Site, person: str) -> None:
     page.get_by_label("トークン").fill(site.tokens[person])
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_load_state()
+
+
+NEED: dict[str, Any] = {
+    "ward": "higashi", "office": "higashi-exchange-room-1",
+    "school_district": "higashi-sakuragi", "source": "council_meeting",
+    "policy_area": "transport", "title": "バス停にベンチがほしい",
+    "description": "桜木校区の自治協議会で、高齢者がバスを待つ間に座れる場所がないとの声。",
+    "observed_on": "2026-11-20", "residents_affected": 120, "urgency": "normal",
+}
+
+
+def need_via_api(site: Site, person: str = "staff", **changes: Any) -> dict[str, Any]:
+    """A need recorded through the JSON API (setting the scene for a page test)."""
+    response = site.api(person, "POST", "/needs", json={**NEED, **changes})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def proposal_via_api(site: Site, title: str, submit: bool = False) -> dict[str, Any]:
+    """A draft (or submitted) proposal of higashi led by transport-planning."""
+    need = need_via_api(site, title=f"{title}のもとになった声")
+    assert site.api("staff", "POST", f"/needs/{need['id']}/triage", json={}).status_code == 200
+    response = site.api("staff", "POST", "/proposals", json={
+        "ward": "higashi", "title": title, "summary": "ベンチと屋根の設置",
+        "needs": [need["id"]], "lead_department": "transport-planning",
+        "policy_area": "transport"})
+    assert response.status_code == 201, response.text
+    proposal = dict(response.json())
+    if submit:
+        submitted = site.api("mayor", "POST", f"/proposals/{proposal['id']}/submit", json={})
+        assert submitted.status_code == 200, submitted.text
+        proposal = dict(submitted.json())
+    return proposal
