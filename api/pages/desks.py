@@ -13,6 +13,7 @@ from api.pages import session
 from api.pages.errors import PageRoute
 from api.pages.forms import need_forms
 from api.pages.render import render
+from domain.permissions import Role
 from wiring.bootstrap import Container
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -32,7 +33,7 @@ def ward_desk(request: Request, ward: str) -> Response:
     allowed = {str(n.id): [forms[a] for a in queries.actions_for(actor, n) if a in DESK_ACTIONS]
                for n in desk.to_triage}
     return render(request, "desk.html", actor=actor, desk=desk, allowed=allowed,
-                  can_draft=bool(actor.ward == ward or actor.role.value == "admin"))
+                  can_draft=actor.is_ward(ward) or actor.role == Role.ADMIN)
 
 
 @router.get("/queue/{department}")

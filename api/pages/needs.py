@@ -38,7 +38,7 @@ def _ward_of(c: Container, actor: Actor, request: Request) -> str:
         office = c.city.office(actor.office)
         if office is not None:
             return office.ward
-    if actor.ward:
+    if actor.ward and actor.role in (Role.WARD_STAFF, Role.WARD_MAYOR):
         return actor.ward
     if actor.role == Role.ADMIN:
         asked = request.query_params.get("ward", "")

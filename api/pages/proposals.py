@@ -19,14 +19,15 @@ from api.pages.errors import PageRoute, error_message, field_errors, status_of
 from api.pages.forms import proposal_forms
 from api.pages.render import lang_of, render
 from domain.errors import DomainError, NotPermitted
-from domain.permissions import Actor
+from domain.permissions import Actor, Role
 from wiring.bootstrap import Container
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 def _ward_of(actor: Actor, request: Request) -> str:
-    ward = actor.ward or request.query_params.get("ward")
+    ward = actor.ward if actor.role in (Role.WARD_STAFF, Role.WARD_MAYOR) else (
+        request.query_params.get("ward") if actor.role == Role.ADMIN else None)
     if not ward:
         raise NotPermitted("事業提案を作れるのは区の職員です (only ward staff draft proposals)")
     return ward

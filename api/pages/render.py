@@ -89,7 +89,7 @@ def scope_text(actor: Actor, city: CityData, lang: str) -> str:
     name = names(city, lang)["name"]
     if actor.office:
         return str(name("office", actor.office))
-    if actor.ward:
+    if actor.ward and actor.role.value in ("ward_staff", "ward_mayor"):
         return str(name("ward", actor.ward))
     if actor.department:
         return str(name("department", actor.department))

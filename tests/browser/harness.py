@@ -96,7 +96,7 @@ def chromium() -> Iterator[tuple[Playwright, Browser]]:
     with sync_playwright() as playwright:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
         browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True,
-                                             args=["--no-sandbox"])
+                                             args=["--no-sandbox", "--lang=ja-JP"])
         try:
             yield playwright, browser
         finally:
