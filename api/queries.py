@@ -245,6 +245,13 @@ def ward_desk(c: Container, ward: str, limit: int = 200) -> WardDesk:
     return WardDesk(ward, recorded, triaged, drafts)
 
 
+def merge_targets(c: Container, ward: str, limit: int = 200) -> list[Need]:
+    """The ward's needs another may be merged into (recorded or triaged), newest first."""
+    needs, _ = c.needs_index.list(NeedFilter(ward=[ward], status=["recorded", "triaged"]),
+                                  limit, None)
+    return needs
+
+
 def triaged_needs(c: Container, ward: str, limit: int = 200) -> list[Need]:
     """The ward's triaged needs: those a proposal may take in."""
     needs, _ = c.needs_index.list(NeedFilter(ward=[ward], status=["triaged"]), limit, None)

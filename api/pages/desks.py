@@ -29,9 +29,12 @@ def ward_desk(request: Request, ward: str) -> Response:
     c: Container = request.app.state.container
     queries.fresh_views(c)
     desk = queries.ward_desk(c, ward)
-    forms = need_forms(c.city)
-    allowed = {str(n.id): [forms[a] for a in queries.actions_for(actor, n) if a in DESK_ACTIONS]
-               for n in desk.to_triage}
+    targets = [(str(n.id), n.title) for n in desk.to_triage + desk.triaged]
+    allowed = {}
+    for need in desk.to_triage:
+        forms = need_forms(c.city, [t for t in targets if t[0] != str(need.id)])
+        allowed[str(need.id)] = [forms[a] for a in queries.actions_for(actor, need)
+                                 if a in DESK_ACTIONS]
     return render(request, "desk.html", actor=actor, desk=desk, allowed=allowed,
                   can_draft=actor.is_ward(ward) or actor.role == Role.ADMIN)
 

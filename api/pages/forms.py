@@ -49,9 +49,14 @@ def _feedback() -> list[Field]:
             Field("delivered_on", "伝えた日", "Delivered on", "date", True)]
 
 
-def need_forms(city: CityData) -> dict[str, ActionForm]:
-    """The forms of a need's actions."""
+def need_forms(city: CityData, merge_targets: list[tuple[str, str]] | None = None
+               ) -> dict[str, ActionForm]:
+    """The forms of a need's actions; `merge_targets` (id, title) are the needs it may join."""
     areas = _ref_choices(city.policy_areas)
+    into = (Field("into", "統合先のニーズ", "Need to merge into", "select", True,
+                  tuple((i, t, t) for i, t in merge_targets))
+            if merge_targets is not None else
+            Field("into", "統合先のニーズID", "Need to merge into (id)", "text", True))
     return {
         "triage": ActionForm("triage", [
             Field("policy_area", "施策分野（変更する場合）", "Policy area (to change it)", "select",
@@ -63,8 +68,7 @@ def need_forms(city: CityData) -> dict[str, ActionForm]:
             Field("note", "区での対応内容", "How the ward resolved it", "textarea", True)]),
         "decline": ActionForm("decline", [
             Field("reason", "見送る理由", "Reason", "textarea", True)]),
-        "merge": ActionForm("merge", [
-            Field("into", "統合先のニーズID", "Need to merge into (id)", "text", True)]),
+        "merge": ActionForm("merge", [into]),
         "feedback": ActionForm("feedback", _feedback()),
     }
 

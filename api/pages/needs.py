@@ -98,8 +98,11 @@ def need_page(request: Request, need_id: UUID, status: int = 200,
     c: Container = request.app.state.container
     need = c.app.get_need(need_id)
     reporter = c.app.read_personal_data(actor, need)
-    forms = need_forms(c.city)
-    allowed = [forms[a] for a in queries.actions_for(actor, need) if a in forms]
+    actions = queries.actions_for(actor, need)
+    targets = ([(str(n.id), n.title) for n in queries.merge_targets(c, need.ward)
+                if n.id != need.id] if "merge" in actions else [])
+    forms = need_forms(c.city, targets)
+    allowed = [forms[a] for a in actions if a in forms]
     return render(request, "need.html", status=status, actor=actor, need=need,
                   reporter=reporter, history=c.app.history(need_id), forms=allowed,
                   failed=failed or {})

@@ -37,7 +37,7 @@ def test_a_need_heard_by_the_office_is_decided_and_its_feedback_reaches_the_offi
 
     staff = signed_in("staff")
     staff.goto("/desk/higashi")
-    card = staff.locator("article.need", has_text=TITLE)
+    card = staff.get_by_role("article", name=TITLE)
     card.get_by_text("受付・対応").click()
     card.locator("form[data-action=triage]").get_by_role("button", name="受け付ける").click()
     staff.wait_for_url(need_url)
@@ -83,6 +83,6 @@ def test_a_need_heard_by_the_office_is_decided_and_its_feedback_reaches_the_offi
     expect(division.locator(".timeline")).to_contain_text("フィードバック")
 
     room.goto("/feedback/office/higashi-exchange-room-1")
-    item = room.locator("article.need", has_text=TITLE)
+    item = room.get_by_role("article", name=TITLE)
     expect(item.locator(".latest")).to_contain_text("採択されました。来年度にベンチと屋根を設置します。")
     expect(item.locator(".status").last).to_have_text("採択")
