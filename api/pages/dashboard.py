@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from api import queries
-from api.pages import session
+from api.pages import labels, session
 from api.pages.charts import Bar, bar_chart, stacked_chart
 from api.pages.errors import PageRoute
 from api.pages.render import lang_of, names, render
@@ -102,7 +102,7 @@ def dashboard(request: Request, as_of: Annotated[str | None, Query(max_length=40
             Bar(name(kind, g.key) if kind else g.key, g.clocks["decision"].median)
             for g in groups], "日" if ja else " d")
     uni = data["uniformity"].result
-    charts["uniformity"] = bar_chart("uniformity", chosen, [
+    charts["uniformity"] = bar_chart("uniformity", labels.metric_label(chosen, lang), [
         Bar(name("ward", w.ward), w.value, w.flagged) for w in uni.wards],
         flag_note="※ 件数5未満" if ja else "※ fewer than 5 items")
     buckets = [label for label, _, _ in BACKLOG_BUCKETS]
@@ -129,7 +129,8 @@ def table_rows(c: Container, table: str, as_of: datetime, metric: str,
             rows.append([label, *(_cell(g, path) for _, _, path in COLUMNS)])
         return rows
     if table == "uniformity":
-        rows = [["区 / ward", f"{metric}", "件数 / n", "件数5未満 / flagged"]]
+        rows = [["区 / ward", f"{labels.metric_label(metric, 'ja')} / {metric}", "件数 / n",
+                 "件数5未満 / flagged"]]
         rows += [[name("ward", w.ward), None if w.value is None else round(w.value, 3), w.n,
                   "※" if w.flagged else ""] for w in data["uniformity"].result.wards]
         return rows

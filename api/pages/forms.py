@@ -70,6 +70,13 @@ def need_forms(city: CityData, merge_targets: list[tuple[str, str]] | None = Non
             Field("reason", "見送る理由", "Reason", "textarea", True)]),
         "merge": ActionForm("merge", [into]),
         "feedback": ActionForm("feedback", _feedback()),
+        "amend": ActionForm("amend", [
+            Field("title", "件名", "Title"),
+            Field("description", "内容", "Description", "textarea"),
+            Field("urgency", "緊急度", "Urgency", "select", choices=_choices(labels.URGENCIES)),
+            Field("residents_affected", "関係する住民の数", "Residents affected", "number",
+                  minimum=0)],
+            "直す項目だけ入力してください", "Fill in only what changes"),
     }
 
 

@@ -102,6 +102,30 @@ EVENTS: dict[str, tuple[str, str]] = {
 }
 
 
+FIGURES: dict[str, tuple[str, str]] = {
+    "median": ("中央値", "median"), "p90": ("90%値", "90th percentile"),
+    "within_target": ("期限内率", "share on time"),
+}
+
+RATES: dict[str, tuple[str, str]] = {
+    "acceptance_rate": ("採択率", "Acceptance rate"),
+    "feedback_closure_rate": ("フィードバック完了率", "Feedback closure rate"),
+    "transfers_per_proposal": ("1件あたりの移管", "Transfers per proposal"),
+    "mean_satisfaction": ("平均満足度", "Mean satisfaction"),
+}
+
+
+def metric_label(metric: str, lang: str) -> str:
+    """`decision_median` → 決定 中央値 (or "Decision median")."""
+    if metric in RATES:
+        return label(RATES, metric, lang)
+    for figure in FIGURES:
+        clock = metric.removesuffix(f"_{figure}")
+        if clock != metric and clock in CLOCKS:
+            return f"{label(CLOCKS, clock, lang)} {label(FIGURES, figure, lang)}"
+    return metric
+
+
 def label(table: dict[str, tuple[str, str]], code: str | None, lang: str) -> str:
     """The label of `code` in `lang` (the code itself when the table lacks it)."""
     if code is None:
