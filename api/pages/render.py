@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
@@ -110,7 +111,11 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     def lab(table: str, code: str | None) -> str:
         return labels.label(getattr(labels, table.upper()), code, lang)
 
+    other = "en" if lang == "ja" else "ja"
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+                      + [("lang", other)])
     html = env.get_template(template).render(
+        switch_url=f"{request.url.path}?{query}",
         request=request, lang=lang, t=t, label=lab, labels=labels, actor=actor, city=c.city,
         csrf=session.current(request).csrf, path=request.url.path,
         scope=scope_text(actor, c.city, lang) if actor else "",
