@@ -85,20 +85,30 @@ CLOCK_STATES: dict[str, tuple[str, str]] = {
 }
 
 EVENTS: dict[str, tuple[str, str]] = {
-    "NeedRecorded": ("記録", "Recorded"), "NeedTriaged": ("受付", "Triaged"),
-    "NeedAmended": ("修正", "Amended"), "NeedResolvedLocally": ("区で対応", "Resolved locally"),
+    "NeedRecorded": ("記録", "Recorded"), "NeedAmended": ("修正", "Amended"),
+    "NeedTriaged": ("受付", "Triaged"), "NeedResolvedLocally": ("区で対応", "Resolved locally"),
     "NeedDeclined": ("見送り", "Declined"), "NeedMerged": ("統合", "Merged"),
     "NeedFeedbackRecorded": ("フィードバック", "Feedback"),
-    "NeedJoinedProposal": ("提案に追加", "Joined a proposal"),
-    "NeedReturnedToTriage": ("受付に戻る", "Returned to triage"),
+    "NeedProposed": ("事業提案に追加", "Put in a proposal"),
+    "NeedMovedToProposal": ("統合先の提案へ移動", "Moved to the merged proposal"),
+    "NeedReturnedToTriage": ("受付済みに戻る", "Returned to triage"),
     "NeedClosedWithProposal": ("提案とともに完了", "Closed with its proposal"),
-    "ProposalDrafted": ("下書き作成", "Drafted"), "ProposalSubmitted": ("提出", "Submitted"),
-    "ProposalAcknowledged": ("受理", "Acknowledged"), "ProposalDecided": ("決定", "Decided"),
+    "NeedPersonalDataErased": ("個人情報を消去", "Personal data erased"),
+    "ProposalDrafted": ("下書き作成", "Drafted"), "ProposalAmended": ("修正", "Amended"),
+    "ProposalSubmitted": ("提出", "Submitted"), "ProposalAcknowledged": ("受理", "Acknowledged"),
     "ProposalInfoRequested": ("照会", "Info requested"),
     "ProposalInfoProvided": ("回答", "Info provided"),
-    "ProposalReviewStarted": ("検討開始", "Review started"),
+    "ProposalReviewStarted": ("検討開始", "Review started"), "ProposalDecided": ("決定", "Decided"),
+    "ProposalBudgetRequested": ("予算要求", "Budget requested"),
+    "ProposalBudgetRecorded": ("予算の結果", "Budget outcome"),
+    "ProposalImplementationStarted": ("実施開始", "Implementation started"),
+    "ProposalCompleted": ("完了", "Completed"), "ProposalWithdrawn": ("取り下げ", "Withdrawn"),
+    "ProposalMerged": ("統合", "Merged"),
+    "ProposalAbsorbed": ("他の提案を統合", "Absorbed another"),
+    "ProposalTransferred": ("主務課の移管", "Lead transferred"),
     "ProposalFeedbackRecorded": ("フィードバック", "Feedback"),
-    "ProposalCommented": ("意見", "Comment"), "ProposalNoticeSent": ("事前の情報提供", "Notice"),
+    "ProposalEvaluated": ("評価", "Evaluated"), "ProposalCommented": ("意見", "Comment"),
+    "ProposalNoticeSent": ("事前の情報提供", "Notice"),
 }
 
 

@@ -85,3 +85,15 @@ def test_a_session_cookie_reads_back_only_unaltered_and_unexpired(tmp_path: Path
     expired = session.encode(c, session.Session("user-1", "csrf", int(time.time()) - 1))
     assert session.decode(c, expired) is None
     assert session.decode(_container(tmp_path / "elsewhere"), value) is None  # another key
+
+
+def test_every_event_a_timeline_can_show_has_a_name_in_both_languages() -> None:
+    from api.pages.labels import EVENTS
+    from domain.need import Need
+    from domain.proposal import Proposal
+
+    shown = {cls.__qualname__ + name for cls in (Need, Proposal)
+             for name, value in vars(cls).items()
+             if isinstance(value, type) and issubclass(value, cls.Event)
+             and value is not cls.Event and name != "Created"}  # Created: the library's base
+    assert shown - set(EVENTS) == set()
