@@ -49,27 +49,33 @@ def department_queue(request: Request, department: str) -> Response:
                   queue=queries.department_queue(c, department))
 
 
-def _feedback(request: Request, column: str, value: str, status: str | None) -> Response:
+def _feedback(request: Request, column: str, value: str, status: str | None,
+              answered: str | None) -> Response:
     actor = session.require_actor(request)
     c: Container = request.app.state.container
     queries.fresh_views(c)
     page = queries.feedback_page(c, column, value, limit=200)
-    items = [i for i in page.items if not status or i.need.status == status]
+    items = [i for i in page.items if (not status or i.need.status == status)
+             and (answered not in ("yes", "no")
+                  or (i.latest_feedback is not None) == (answered == "yes"))]
     histories = {str(i.need.id): c.app.history(i.need.id) for i in items}
     statuses = sorted({i.need.status for i in page.items})
     return render(request, "feedback.html", actor=actor, page=page, items=items,
-                  histories=histories, statuses=statuses, chosen=status or "")
+                  histories=histories, statuses=statuses, chosen=status or "",
+                  answered=answered or "")
 
 
 @router.get("/feedback/office/{office}")
 def office_feedback(request: Request, office: str,
-                    status: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+                    status: Annotated[str | None, Query(max_length=40)] = None,
+                    answered: Annotated[str | None, Query(max_length=3)] = None) -> Response:
     """What became of each need recorded at the office."""
-    return _feedback(request, "office", office, status)
+    return _feedback(request, "office", office, status, answered)
 
 
 @router.get("/feedback/ward/{ward}")
 def ward_feedback(request: Request, ward: str,
-                  status: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+                  status: Annotated[str | None, Query(max_length=40)] = None,
+                  answered: Annotated[str | None, Query(max_length=3)] = None) -> Response:
     """What became of each need recorded in the ward."""
-    return _feedback(request, "ward", ward, status)
+    return _feedback(request, "ward", ward, status, answered)
