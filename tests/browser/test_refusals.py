@@ -101,3 +101,25 @@ def test_a_form_posted_without_its_csrf_token_changes_nothing(
                                   form={"version": str(need["version"])}, max_redirects=0)
     assert response.status == 403
     assert site.api("staff", "GET", f"/needs/{need['id']}").json()["status"] == "recorded"
+
+
+def test_an_english_page_gives_the_reason_in_english_only(
+        signed_in: Callable[[str], Page], site: Site) -> None:
+    need = need_via_api(site, title="英語の画面で古くなったニーズ")
+    staff = signed_in("staff")
+    staff.goto(f"/needs/{need['id']}?lang=en")
+    assert site.api("staff", "POST", f"/needs/{need['id']}/triage", json={}).status_code == 200
+    decline = staff.locator("form[data-action=decline]")
+    decline.get_by_label("Reason").fill("Not the ward's to handle")
+    decline.get_by_role("button").click()
+    alert = staff.locator("form[data-action=decline] [role=alert]")
+    expect(alert).to_have_text("it changed from version 1 to 2")
+
+
+def test_an_unknown_ward_answers_an_html_page_saying_so(
+        signed_in: Callable[[str], Page]) -> None:
+    staff = signed_in("staff")
+    response = staff.goto("/desk/atlantis")
+    assert response is not None and response.status == 404
+    assert response.headers["content-type"].startswith("text/html")
+    expect(staff.get_by_role("alert")).to_have_text("区 'atlantis' は登録されていません")
