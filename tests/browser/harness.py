@@ -32,7 +32,7 @@ PEOPLE: dict[str, tuple[str, str | None, str | None, str | None]] = {
     "monitor": ("monitor", None, None, None),
 }
 NAMES = {"room": "桜木 みどり", "staff": "東 太郎", "mayor": "東区 区長",
-         "transport": "交通 計画", "monitor": "分析 担当"}
+         "transport": "交通 計画", "monitor": "分析 担当", "reviewer": "本庁 担当者"}
 
 
 def chromium_path() -> str:
