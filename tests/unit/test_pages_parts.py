@@ -97,3 +97,21 @@ def test_every_event_a_timeline_can_show_has_a_name_in_both_languages() -> None:
              if isinstance(value, type) and issubclass(value, cls.Event)
              and value is not cls.Event and name != "Created"}  # Created: the library's base
     assert shown - set(EVENTS) == set()
+
+
+@pytest.mark.parametrize(("scheme", "secure"), [("https", True), ("http", False)])
+def test_the_session_cookie_is_http_only_lax_and_secure_over_https(
+        tmp_path: Path, scheme: str, secure: bool) -> None:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    app = SimpleNamespace(state=SimpleNamespace(container=_container(tmp_path)))
+    request = Request({"type": "http", "scheme": scheme, "method": "GET", "path": "/login",
+                       "headers": [], "query_string": b"", "app": app,
+                       "server": ("tsunagi.example", 443), "state": {}})
+    session.start(request, "user-1")
+    response = Response()
+    session.keep(request, response)
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=36000" in cookie
+    assert ("Secure" in cookie) is secure
