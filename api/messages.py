@@ -107,6 +107,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "too_many": ("「{field}」は{max}件までです", "{field} may hold at most {max} items"),
     "out_of_range": ("「{field}」は{min}から{max}までの値です",
                      "{field} must be from {min} to {max}"),
+    "at_least": ("「{field}」は{min}以上の値です", "{field} must be at least {min}"),
+    "at_most": ("「{field}」は{max}以下の値です", "{field} must be at most {max}"),
     "wrong_type": ("「{field}」は{expected}で指定してください", "{field} must be {expected}"),
     "not_finite": ("「{field}」に NaN や無限大は使えません", "{field} must be a finite number"),
     "control_character": ("「{field}」に制御文字は使えません",
@@ -144,6 +146,10 @@ REASONS: dict[str, tuple[str, str]] = {
                        "the cursor is not one this list gave out"),
     "range_reversed": ("期間の始め（{start}）が終わり（{end}）より後になっています",
                        "the period's start ({start}) is after its end ({end})"),
+    "period_too_long": ("期間は{days}日以内で指定してください",
+                        "the period may span at most {days} days"),
+    "missing_version": ("フォームに版がありません。ページを読み込み直してください",
+                        "the form carries no version; reload the page"),
     "invalid": ("「{field}」の値が正しくありません", "{field} is not valid"),
 }
 

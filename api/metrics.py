@@ -19,20 +19,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, His
 from prometheus_client.exposition import generate_latest
 from pydantic import BaseModel
 
+from api import queries
 from api.deps import ActorDep, ContainerDep, FreshViews
 from api.render import shown
 from api.schemas import QueryDate, QueryInstant, problem_responses
 from domain.errors import InvalidCommand
-from domain.facts import NeedFacts, ProposalFacts
-from domain.metrics import (
-    GROUP_BYS,
-    METRIC_CLOCKS,
-    backlog,
-    end_to_end_clock,
-    proposal_clocks,
-    response_metrics,
-    uniformity,
-)
+from domain.metrics import GROUP_BYS, METRIC_CLOCKS, end_to_end_clock, proposal_clocks
 from domain.states import OPEN
 from wiring.bootstrap import Container
 
@@ -131,19 +123,13 @@ def resolve_as_of(c: Container, as_of: datetime | None) -> datetime:
     return as_of
 
 
-def load_facts(c: Container, as_of: datetime) -> tuple[list[ProposalFacts], list[NeedFacts]]:
-    """The facts of every proposal and need dated up to `as_of`."""
-    return c.clock_facts.load(as_of)
-
-
 def response_payload(c: Container, group_by: str, as_of: datetime,
                      date_from: date | None = None, date_to: date | None = None
                      ) -> dict[str, Any]:
     """The body of `GET /metrics/response` (also the CLI's JSON)."""
-    proposals, needs = load_facts(c, as_of)
-    groups = response_metrics(proposals, needs, group_by, c.city, c.calendar, as_of,
-                              date_from, date_to)
-    return {"group_by": group_by, "as_of": shown(as_of), "groups": [g.as_dict() for g in groups]}
+    result = queries.response(c, group_by, as_of, date_from, date_to)
+    return {"group_by": group_by, "as_of": shown(result.as_of),
+            "groups": [g.as_dict() for g in result.groups]}
 
 
 # ── endpoints ─────────────────────────────────────────────────────────────
@@ -169,11 +155,9 @@ def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None
 def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
                              as_of: AsOf = None) -> dict[str, Any]:
     """Coefficient of variation and max/min ratio of a metric over the wards."""
-    instant = resolve_as_of(c, as_of)
-    proposals, needs = load_facts(c, instant)
-    groups = response_metrics(proposals, needs, "ward", c.city, c.calendar, instant)
-    result = uniformity(groups, metric)
-    return {"metric": metric, "as_of": shown(instant),
+    report = queries.ward_uniformity(c, metric, resolve_as_of(c, as_of))
+    result = report.result
+    return {"metric": metric, "as_of": shown(report.as_of),
             "wards": [w.as_dict() for w in result.wards],
             "coefficient_of_variation": result.coefficient_of_variation,
             "max_min_ratio": result.max_min_ratio}
@@ -183,11 +167,10 @@ def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
             responses=problem_responses(401, 422, 503))
 def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> dict[str, Any]:
     """Undecided proposals by lead division and business days since submission."""
-    instant = resolve_as_of(c, as_of)
-    proposals, _needs = load_facts(c, instant)
-    return {"as_of": shown(instant),
+    result = queries.department_backlog(c, resolve_as_of(c, as_of))
+    return {"as_of": shown(result.as_of),
             "departments": [{"department": b.department, "buckets": b.buckets}
-                            for b in backlog(proposals, c.calendar, instant)]}
+                            for b in result.departments]}
 
 
 #: histogram buckets of clock business days (the targets 5, 10, 30, 45, 60, 90 among them)
@@ -202,7 +185,7 @@ def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
     """Prometheus text format for operators (a bearer token is needed, as everywhere)."""
     registry = CollectorRegistry()  # fresh per request: every figure is as of now
     now = c.now()
-    proposals, needs = load_facts(c, now)
+    proposals, needs = queries.load_facts(c, now)
     open_ = Gauge("tsunagi_proposals_open", "Open proposals by lead division and status",
                   ["department", "status"], registry=registry)
     overdue = Gauge("tsunagi_clocks_overdue",

@@ -191,10 +191,10 @@ def schema_reason(e: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return "too_many", {"max": ctx.get("max_length")}
     if kind == "too_short":
         return "too_short", {"min": ctx.get("min_length")}
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        schema_field = e.get("schema_bounds") or {}
-        return "out_of_range", {"min": schema_field.get("min", ctx.get("ge", "")),
-                                "max": schema_field.get("max", ctx.get("le", ""))}
+    if kind in ("greater_than_equal", "greater_than"):
+        return "at_least", {"min": ctx.get("ge", ctx.get("gt", ""))}
+    if kind in ("less_than_equal", "less_than"):
+        return "at_most", {"max": ctx.get("le", ctx.get("lt", ""))}
     if kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", ""))
         choices = [c.strip().strip("'") for c in expected.replace(" or ", ",").split(",")

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from api import queries
 from api.deps import ActorDep, ContainerDep, FreshViews
 from api.render import shown
 from api.schemas import QueryDate, problem_responses
-from domain.errors import InvalidCommand, NotFound, UnknownReference
+from domain.errors import InvalidCommand
 from projections.ward_feedback import FeedbackItem
 
 router = APIRouter(prefix="/views", tags=["views"])
@@ -84,28 +85,25 @@ Cursor = Annotated[str | None, Query(max_length=500)]
             dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
 def department_queue(department: str, c: ContainerDep, _: ActorDep) -> dict[str, Any]:
     """The division's open proposals (lead or co) and final ones still owing feedback."""
-    if c.city.department(department) is None:
-        raise NotFound("department", department)
-    now = c.now()
-    items = c.department_queue.queue(department, c.city, c.calendar, now)
+    queue = queries.department_queue(c, department)
     return {
         "department": department,
-        "as_of": shown(now),
+        "as_of": shown(queue.as_of),
         "items": [{"proposal": str(i.proposal.id), "title": i.proposal.title,
                    "ward": i.proposal.ward, "status": i.proposal.status, "role": i.role,
                    "urgency": i.urgency, "submitted_at": shown(i.proposal.submitted_at),
                    "clock": i.clock, "due_on": i.due_on,
                    "business_days_open": i.business_days_open, "overdue": i.overdue}
-                  for i in items],
+                  for i in queue.items],
         "next_cursor": None,
     }
 
 
 def _feedback_page(c: ContainerDep, column: str, value: str, limit: int,
                    cursor: str | None) -> dict[str, Any]:
-    items, next_cursor = c.ward_feedback.list(column, value, limit, cursor)
-    return {column: value, "items": [_feedback_out(i) for i in items],
-            "next_cursor": next_cursor}
+    page = queries.feedback_page(c, column, value, limit, cursor)
+    return {column: value, "items": [_feedback_out(i) for i in page.items],
+            "next_cursor": page.next_cursor}
 
 
 def _feedback_out(item: FeedbackItem) -> dict[str, Any]:
@@ -121,8 +119,6 @@ def _feedback_out(item: FeedbackItem) -> dict[str, Any]:
 def ward_feedback(ward: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
                   cursor: Cursor = None) -> dict[str, Any]:
     """Every need recorded in the ward, newest first, with the latest feedback."""
-    if c.city.ward(ward) is None:
-        raise NotFound("ward", ward)
     return _feedback_page(c, "ward", ward, limit, cursor)
 
 
@@ -131,8 +127,6 @@ def ward_feedback(ward: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
 def office_feedback(office: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
                     cursor: Cursor = None) -> dict[str, Any]:
     """Every need recorded at the office, newest first, with the latest feedback."""
-    if c.city.office(office) is None:
-        raise NotFound("office", office)
     return _feedback_page(c, "office", office, limit, cursor)
 
 
@@ -140,6 +134,7 @@ class AgendaDecisionOut(BaseModel):
     """A decision taken in the period."""
 
     proposal: str
+    title: str
     ward: str
     decision: str
     decided_at: datetime
@@ -149,6 +144,7 @@ class AgendaBudgetOut(BaseModel):
     """A budget outcome recorded in the period (0 yen when not budgeted)."""
 
     proposal: str
+    title: str
     ward: str
     outcome: str
     amount_jpy: int | None
@@ -158,6 +154,7 @@ class AgendaFeedbackOut(BaseModel):
     """Feedback recorded in the period."""
 
     proposal: str
+    title: str
     ward: str
     delivered_on: date
     channel: str
@@ -168,6 +165,7 @@ class AgendaOverdueOut(BaseModel):
 
     department: str
     proposals: list[str]
+    titles: list[str]  # of `proposals`, in the same order
 
 
 class AgendaAwaitingOut(BaseModel):
@@ -175,6 +173,7 @@ class AgendaAwaitingOut(BaseModel):
 
     ward: str
     proposals: list[str]
+    titles: list[str]  # of `proposals`, in the same order
 
 
 class AgendaCommonNeedsOut(BaseModel):
@@ -183,6 +182,7 @@ class AgendaCommonNeedsOut(BaseModel):
     policy_area: str
     wards: list[str]
     needs: list[str]
+    titles: list[str]  # of `needs`, in the same order
 
 
 class WardMeetingAgendaOut(BaseModel):
@@ -213,11 +213,19 @@ def ward_meeting_agenda(
     if since > until:
         raise InvalidCommand("since", "range_reversed", start=since.isoformat(),
                              end=until.isoformat())
-    if ward is not None and c.city.ward(ward) is None:
-        raise UnknownReference("ward", ward, "ward")
-    agenda = c.ward_agenda.agenda(since, until, ward, c.clock_facts, c.city, c.calendar,
-                                  c.now())
+    agenda = queries.meeting_agenda(c, since, until, ward)
+
+    def acts(entries: list[queries.AgendaEntry]) -> list[dict[str, Any]]:
+        return [{"proposal": e.proposal, "title": e.title, "ward": e.ward, **shown(e.detail)}
+                for e in entries]
+
     return {"since": since, "until": until, "ward": ward,
-            "decisions": shown(agenda.decisions), "budget_outcomes": agenda.budget_outcomes,
-            "feedback": agenda.feedback, "overdue": agenda.overdue,
-            "awaiting_ward": agenda.awaiting_ward, "common_needs": agenda.common_needs}
+            "decisions": acts(agenda.decisions), "budget_outcomes": acts(agenda.budget_outcomes),
+            "feedback": acts(agenda.feedback),
+            "overdue": [{"department": g.key, "proposals": g.ids, "titles": g.titles}
+                        for g in agenda.overdue],
+            "awaiting_ward": [{"ward": g.key, "proposals": g.ids, "titles": g.titles}
+                              for g in agenda.awaiting_ward],
+            "common_needs": [{"policy_area": g.key, "wards": g.wards,
+                              "needs": g.ids, "titles": g.titles}
+                             for g in agenda.common_needs]}

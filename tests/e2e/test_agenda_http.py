@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import Api, act, new_need
+from tests.e2e.conftest import NEED, Api, act, new_need
 from tests.e2e.test_conventions import assert_problem
 
 AGENDA = "/api/v1/views/ward-meeting-agenda"
@@ -44,6 +44,22 @@ def agenda(api: Api, **params: Any) -> dict[str, Any]:
     body = dict(response.json())
     assert set(body) == {"since", "until", "ward", "decisions", "budget_outcomes", "feedback",
                          "overdue", "awaiting_ward", "common_needs"}
+    return titles_checked(body)
+
+
+def titles_checked(body: dict[str, Any]) -> dict[str, Any]:
+    """Every item names its proposal (or needs) by title, so a meeting can read it; the
+    titles are checked here and taken out, leaving the rest to compare by hand."""
+    for key in ("decisions", "budget_outcomes", "feedback"):
+        for item in body[key]:
+            assert item.pop("title") == f"{item['ward']} の提案"
+    for key in ("overdue", "awaiting_ward"):
+        for group in body[key]:
+            titles = group.pop("titles")
+            assert len(titles) == len(group["proposals"])
+            assert all(t in ("higashi の提案", "chuo の提案") for t in titles)
+    for group in body["common_needs"]:
+        assert group.pop("titles") == [NEED["title"]] * len(group["needs"])
     return body
 
 

@@ -1,0 +1,286 @@
+"""The read side as typed read models: lists, views and metrics for the JSON API and the pages.
+
+Framework-free: each function takes the container and plain arguments and returns
+dataclasses; the JSON routers serialise them, the pages render them. Nothing here
+writes, and nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.clocks import ClockReading, proposal_clock_facts, proposal_clocks
+from domain.errors import NotFound, UnknownReference
+from domain.facts import NeedFacts, ProposalFacts
+from domain.metrics import (
+    DepartmentBacklog,
+    GroupMetrics,
+    Uniformity,
+    backlog,
+    response_metrics,
+    uniformity,
+)
+from domain.need import Need
+from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, permits
+from domain.proposal import Proposal
+from projections.department_queue import QueueItem
+from projections.needs_index import NeedFilter
+from projections.proposals_index import ProposalFilter
+from projections.ward_feedback import FeedbackItem
+from wiring.bootstrap import Container
+
+# ── views ─────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class DepartmentQueue:
+    """A division's queue as of an instant."""
+
+    department: str
+    as_of: datetime
+    items: list[QueueItem]
+
+
+@dataclass(frozen=True)
+class FeedbackPage:
+    """A page of the needs of a ward or an office, newest first."""
+
+    column: str  # "ward" or "office"
+    value: str
+    items: list[FeedbackItem]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    """One act of the period (a decision, a budget outcome, feedback) with its proposal."""
+
+    proposal: str
+    title: str
+    ward: str
+    lead_department: str
+    detail: dict[str, Any]  # the act's own fields, as the view keeps them
+
+
+@dataclass(frozen=True)
+class AgendaGroup:
+    """Proposals or needs grouped by division, ward or policy area, with their titles."""
+
+    key: str  # the department, ward or policy area
+    ids: list[str]
+    titles: list[str]
+    item_wards: list[str]  # the ward of each id
+    wards: list[str]  # the wards of the group (common needs: two or more)
+
+
+@dataclass(frozen=True)
+class MeetingAgenda:
+    """What a ward mayors' meeting goes through for a period of JST dates."""
+
+    since: date
+    until: date
+    ward: str | None
+    as_of: datetime
+    decisions: list[AgendaEntry]
+    budget_outcomes: list[AgendaEntry]
+    feedback: list[AgendaEntry]
+    overdue: list[AgendaGroup]
+    awaiting_ward: list[AgendaGroup]
+    common_needs: list[AgendaGroup]
+
+
+def department_queue(c: Container, department: str) -> DepartmentQueue:
+    """The division's open proposals (lead or co) and final ones still owing feedback."""
+    if c.city.department(department) is None:
+        raise NotFound("department", department)
+    now = c.now()
+    return DepartmentQueue(department, now,
+                           c.department_queue.queue(department, c.city, c.calendar, now))
+
+
+def feedback_page(c: Container, column: str, value: str, limit: int = 50,
+                  cursor: str | None = None) -> FeedbackPage:
+    """What became of each need recorded in a ward (`column="ward"`) or at an office."""
+    if column == "ward" and c.city.ward(value) is None:
+        raise NotFound("ward", value)
+    if column == "office" and c.city.office(value) is None:
+        raise NotFound("office", value)
+    items, next_cursor = c.ward_feedback.list(column, value, limit, cursor)
+    return FeedbackPage(column, value, items, next_cursor)
+
+
+def meeting_agenda(c: Container, since: date, until: date, ward: str | None) -> MeetingAgenda:
+    """The agenda of a period, each proposal and need with its title (read from the log,
+    where a submitted proposal's title no longer changes)."""
+    if ward is not None and c.city.ward(ward) is None:
+        raise UnknownReference("ward", ward, "ward")  # a filter, like an unknown ward in a body
+    agenda = c.ward_agenda.agenda(since, until, ward, c.clock_facts, c.city, c.calendar,
+                                  c.now())
+    proposals: dict[str, Proposal] = {}
+
+    def proposal(pid: str) -> Proposal:
+        if pid not in proposals:
+            proposals[pid] = c.app.get_proposal(UUID(pid))
+        return proposals[pid]
+
+    def entries(rows: list[dict[str, Any]]) -> list[AgendaEntry]:
+        out = []
+        for row in rows:
+            p = proposal(str(row["proposal"]))
+            detail = {k: v for k, v in row.items() if k not in ("proposal", "ward")}
+            out.append(AgendaEntry(str(p.id), p.title, row["ward"], p.lead_department, detail))
+        return out
+
+    def groups(rows: list[dict[str, Any]], key: str, kind: str) -> list[AgendaGroup]:
+        out = []
+        for row in rows:
+            ids = [str(i) for i in row[kind]]
+            if kind == "proposals":
+                titles = [proposal(i).title for i in ids]
+                wards = [proposal(i).ward for i in ids]
+            else:
+                needs = [c.app.get_need(UUID(i)) for i in ids]
+                titles, wards = [n.title for n in needs], [n.ward for n in needs]
+            group_wards = list(row.get("wards", dict.fromkeys(wards)))
+            out.append(AgendaGroup(str(row[key]), ids, titles, wards, group_wards))
+        return out
+
+    return MeetingAgenda(
+        since, until, ward, c.now(),
+        entries(agenda.decisions), entries(agenda.budget_outcomes), entries(agenda.feedback),
+        groups(agenda.overdue, "department", "proposals"),
+        groups(agenda.awaiting_ward, "ward", "proposals"),
+        groups(agenda.common_needs, "policy_area", "needs"),
+    )
+
+
+# ── metrics ───────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class ResponseMetrics:
+    """Response metrics per group, as of an instant."""
+
+    group_by: str
+    as_of: datetime
+    groups: list[GroupMetrics]
+
+
+@dataclass(frozen=True)
+class UniformityReport:
+    """How evenly the wards fare on one metric, as of an instant."""
+
+    as_of: datetime
+    result: Uniformity
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Undecided proposals by lead division, as of an instant."""
+
+    as_of: datetime
+    departments: list[DepartmentBacklog]
+
+
+def load_facts(c: Container, as_of: datetime) -> tuple[list[ProposalFacts], list[NeedFacts]]:
+    """The facts of every proposal and need dated up to `as_of`."""
+    return c.clock_facts.load(as_of)
+
+
+def response(c: Container, group_by: str, as_of: datetime, date_from: date | None = None,
+             date_to: date | None = None) -> ResponseMetrics:
+    """Counts, clocks and rates per group, as of `as_of`."""
+    proposals, needs = load_facts(c, as_of)
+    return ResponseMetrics(group_by, as_of, response_metrics(
+        proposals, needs, group_by, c.city, c.calendar, as_of, date_from, date_to))
+
+
+def ward_uniformity(c: Container, metric: str, as_of: datetime) -> UniformityReport:
+    """Coefficient of variation and max/min ratio of a metric over the wards."""
+    proposals, needs = load_facts(c, as_of)
+    groups = response_metrics(proposals, needs, "ward", c.city, c.calendar, as_of)
+    return UniformityReport(as_of, uniformity(groups, metric))
+
+
+def department_backlog(c: Container, as_of: datetime) -> Backlog:
+    """Undecided proposals by lead division and business days since submission."""
+    proposals, _needs = load_facts(c, as_of)
+    return Backlog(as_of, backlog(proposals, c.calendar, as_of))
+
+
+# ── records and desks, for the pages ──────────────────────────────────────
+
+
+def actions_for(actor: Actor, record: Need | Proposal) -> list[str]:
+    """The actions allowed now by the record's status that this actor may take."""
+    if isinstance(record, Need):
+        scope = Scope(ward=record.ward, office=record.office)
+        return [a for a in record.allowed_actions() if permits(actor, NEED_RULES[a], scope)]
+    scope = Scope(ward=record.ward, lead=record.lead_department,
+                  co=tuple(record.co_departments))
+    return [a for a in record.allowed_actions() if permits(actor, PROPOSAL_RULES[a], scope)]
+
+
+@dataclass(frozen=True)
+class WardDesk:
+    """A ward's desk: needs to triage, needs ready for a proposal, proposals in draft."""
+
+    ward: str
+    to_triage: list[Need]
+    triaged: list[Need]
+    drafts: list[Proposal]
+
+
+def ward_desk(c: Container, ward: str, limit: int = 200) -> WardDesk:
+    """The ward's needs waiting for the ward, and its draft proposals."""
+    if c.city.ward(ward) is None:
+        raise NotFound("ward", ward)
+    recorded, _ = c.needs_index.list(NeedFilter(ward=[ward], status=["recorded"]), limit, None)
+    triaged, _ = c.needs_index.list(NeedFilter(ward=[ward], status=["triaged"]), limit, None)
+    drafts, _ = c.proposals_index.list(ProposalFilter([ward], [], [], ["draft"], [], [], None),
+                                       limit, None)
+    return WardDesk(ward, recorded, triaged, drafts)
+
+
+def merge_targets(c: Container, ward: str, limit: int = 200) -> list[Need]:
+    """The ward's needs another may be merged into (recorded or triaged), newest first."""
+    needs, _ = c.needs_index.list(NeedFilter(ward=[ward], status=["recorded", "triaged"]),
+                                  limit, None)
+    return needs
+
+
+def triaged_needs(c: Container, ward: str, limit: int = 200) -> list[Need]:
+    """The ward's triaged needs: those a proposal may take in."""
+    needs, _ = c.needs_index.list(NeedFilter(ward=[ward], status=["triaged"]), limit, None)
+    return needs
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """One clock of a proposal as a person reads it: used, target, due, paused spans."""
+
+    name: str
+    reading: ClockReading
+    pauses: tuple[tuple[datetime, datetime | None], ...]
+
+
+def clocks_of(c: Container, proposal: Proposal) -> list[ClockView]:
+    """The proposal's clocks now, against its lead division's targets."""
+    now = c.now()
+    readings = proposal_clocks(proposal, c.city.targets_for(proposal.lead_department),
+                               c.calendar, now)
+    facts = proposal_clock_facts(proposal)
+    return [ClockView(name, reading, facts[name].pauses) for name, reading in readings.items()]
+
+
+#: how long a page waits for the views to show what was just written
+FRESH_WAIT_SECONDS = 2.0
+
+
+def fresh_views(c: Container) -> bool:
+    """Let the views catch up with the log, briefly, so a page shows what was just written
+    (a list read straight after a redirect); False if they are still behind."""
+    return c.follower.wait_for(c.app.position(), FRESH_WAIT_SECONDS)
