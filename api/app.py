@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api import metrics, needs, problems, proposals, reference, views
-from api.middleware import BodyLimit, Idempotency
+from api.middleware import BodyLimit, HeadAsGet, Idempotency
 from wiring.bootstrap import Container, build
 
 DESCRIPTION = """\
@@ -39,7 +39,9 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
     app.state.container = container or build()
     problems.install(app)
     app.add_middleware(Idempotency)
-    app.add_middleware(BodyLimit)  # outermost: refuse oversize bodies first
+    app.add_middleware(BodyLimit)  # refuse what is too large or malformed before any work
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(problems.CatchAll)  # outermost: every error, even a middleware's
 
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(reference.router)

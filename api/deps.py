@@ -14,7 +14,8 @@ from domain.permissions import Actor
 from wiring.bootstrap import Container
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `tsunagi users add`")
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+#: a version of up to 18 digits fits an int64; a longer one can match nothing
+_ETAG = re.compile(r'^\s*(?:W/)?"([0-9]{1,18})"\s*$')
 #: namespace for ids derived from Idempotency-Key, so a retry meets the same aggregate
 IDEMPOTENT_IDS = uuid.UUID("6f1c1a52-2f4e-4d8e-9a61-7a2b3c4d5e6f")
 
@@ -61,13 +62,19 @@ IfMatchDep = Annotated[int | None, Depends(expected_version)]
 
 
 def creation_id(
+    request: Request,
     actor: ActorDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> uuid.UUID | None:
-    """The id a creation will take: derived from the key, so a retry meets the same record."""
+    """The id a creation will take: derived from the key, so a retry meets the same record.
+
+    Keys are scoped per user, method and path, so the id is too: one key on `POST /needs`
+    and on `POST /proposals` names two records.
+    """
     if idempotency_key is None:
         return None
-    return uuid.uuid5(IDEMPOTENT_IDS, f"{actor.id}:{idempotency_key}")
+    scope = f"{actor.id}:{request.method}:{request.url.path}:{idempotency_key}"
+    return uuid.uuid5(IDEMPOTENT_IDS, scope)
 
 
 CreationIdDep = Annotated[uuid.UUID | None, Depends(creation_id)]
