@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api import metrics, needs, problems, proposals, reference, views
+from api import docs, metrics, needs, openapi, problems, proposals, reference, views
 from api.middleware import BodyLimit, HeadAsGet, Idempotency
 from wiring.bootstrap import Container, build
 
@@ -16,7 +16,14 @@ DESCRIPTION = """\
 head-office policy, and measures whether the city responds.
 
 Every request but `/healthz` and these pages needs `Authorization: Bearer <token>`
-(tokens come from `tsunagi users add`). Errors are RFC 9457 problems.
+(tokens come from `tsunagi users add`).
+
+Every error is an RFC 9457 problem (`application/problem+json`): a 405 carries `Allow`
+(HEAD works wherever GET does), a 500 a `request_id` (also in `X-Request-Id`), a 503
+`Retry-After`. Limits: bodies up to 1 MiB, chunked ones too (413); JSON only (415);
+nesting up to 32 levels (400); `Idempotency-Key` and `If-Match` up to 200 characters
+(422). Limits on fields and query parameters are in each schema; rules no schema can
+express are listed in `docs/api.md` ("Rules beyond the schema").
 """
 
 
@@ -35,9 +42,11 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
                 c.follower.stop()
 
     app = FastAPI(title="Tsunagi つなぎ", version="1", description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)  # see api/docs.py
     app.state.container = container or build()
     problems.install(app)
+    docs.install(app)
+    openapi.install(app)
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit)  # refuse what is too large or malformed before any work
     app.add_middleware(HeadAsGet)

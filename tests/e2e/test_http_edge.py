@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +41,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
         _, tokens[name] = container.users.add(name, role, ward, office, department,
                                               user_id=f"user-{name}")
     app = create_app(container)
-    app.add_api_route(FAILING, _fail, methods=["GET"])
+    app.add_api_route(FAILING, _fail, methods=["GET"], include_in_schema=False)
     try:
         with serving(app, http=ProblemH11Protocol) as base_url:
             yield Api(container, base_url, tokens)
@@ -270,3 +271,24 @@ def test_openapi_states_problem_json_for_every_error_it_declares(api: Api) -> No
                 assert {"409", "413", "415"} <= set(responses), (path, method)
             if "503" in responses:
                 assert "Retry-After" in responses["503"]["headers"]
+
+
+# ── the API's own pages ────────────────────────────────────────────────────
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_api_pages_load_every_asset_from_tsunagi_itself(api: Api, page: str) -> None:
+    with httpx.Client(base_url=api.base_url) as client:
+        html = client.get(page)
+        assert html.status_code == 200
+        assert "http://" not in html.text and "https://" not in html.text
+        assert "//" not in re.sub(r"<!--.*?-->", "", html.text, flags=re.DOTALL)
+        urls = re.findall(r"""(?:src|href|spec-url|url:)\s*=?\s*["']([^"']+)["']""",
+                          html.text)
+        assert "/openapi.json" in urls
+        assert len(urls) >= 3, urls
+        for url in urls:
+            assert url.startswith("/"), url
+            asset = client.get(url)
+            assert asset.status_code == 200, url
+            assert asset.content, url
+        assert '"validatorUrl": null' in html.text or page == "/redoc"
