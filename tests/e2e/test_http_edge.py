@@ -292,3 +292,11 @@ def test_api_pages_load_every_asset_from_tsunagi_itself(api: Api, page: str) -> 
             assert asset.status_code == 200, url
             assert asset.content, url
         assert '"validatorUrl": null' in html.text or page == "/redoc"
+
+
+@pytest.mark.parametrize("cursor", ["¹", "9" * 5000])
+def test_a_reference_cursor_of_odd_digits_is_not_a_server_error(api: Api, cursor: str) -> None:
+    with api.as_("staff") as client:
+        response = client.get("/api/v1/departments", params={"cursor": cursor})
+    assert response.status_code == 200, response.text
+    assert response.json()["items"]
