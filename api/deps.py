@@ -14,8 +14,10 @@ from domain.permissions import Actor
 from wiring.bootstrap import Container
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `tsunagi users add`")
-#: a version of up to 18 digits fits an int64; a longer one can match nothing
+#: a version of up to 18 digits fits an int64
 _ETAG = re.compile(r'^\s*(?:W/)?"([0-9]{1,18})"\s*$')
+IF_MATCH_PATTERN = r'^\s*(?:(?:W/)?"[0-9]{1,18}"|\*)\s*$'
+
 #: namespace for ids derived from Idempotency-Key, so a retry meets the same aggregate
 IDEMPOTENT_IDS = uuid.UUID("6f1c1a52-2f4e-4d8e-9a61-7a2b3c4d5e6f")
 
@@ -49,9 +51,11 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def expected_version(
-    if_match: Annotated[str | None, Header(description='`"<version>"` from the ETag')] = None,
+    if_match: Annotated[str | None, Header(
+        description='`"<version>"` from the ETag (a weak `W/"<version>"` too), or `*`',
+        pattern=IF_MATCH_PATTERN, max_length=200)] = None,
 ) -> int | None:
-    """The version named by `If-Match`; an unreadable one can match nothing (-1)."""
+    """The version named by `If-Match`; anything else is refused by its pattern (422)."""
     if if_match is None or if_match.strip() == "*":
         return None  # `*` matches any current version
     found = _ETAG.match(if_match)

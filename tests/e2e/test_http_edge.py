@@ -168,17 +168,30 @@ def test_an_idempotency_key_over_200_characters_is_refused_on_every_post(api: Ap
     assert api.container.app.position() == before + 1
 
 
-def test_an_if_match_of_thousands_of_digits_is_412_and_changes_nothing(api: Api) -> None:
+@pytest.mark.parametrize("if_match, problem_type", [
+    (f'"{"9" * 150}"', "validation-error"), ("#", "validation-error"), ("", "validation-error"),
+    (f'"{"9" * 5000}"', "header-too-long")])
+def test_an_if_match_that_is_not_a_version_is_422_and_changes_nothing(
+        api: Api, if_match: str, problem_type: str) -> None:
     need = new_need(api)
     before = api.container.app.position()
     with api.as_("staff") as client:
-        path = f"{NEEDS}/{need['id']}/amend"
-        assert_problem(client.post(path, json={"title": "別"},
-                                   headers={"If-Match": f'"{"9" * 150}"'}), 412)
-        assert_problem(client.post(path, json={"title": "別"},
-                                   headers={"If-Match": f'"{"9" * 5000}"'}), 422,
-                       "header-too-long")
+        response = client.post(f"{NEEDS}/{need['id']}/amend", json={"title": "別"},
+                               headers={"If-Match": if_match})
+    assert_problem(response, 422, problem_type)
     assert api.container.app.position() == before
+
+
+def test_a_weak_or_star_if_match_is_read(api: Api) -> None:
+    need = new_need(api)
+    with api.as_("staff") as client:
+        path = f"{NEEDS}/{need['id']}/amend"
+        first = client.post(path, json={"title": "一"}, headers={"If-Match": "*"})
+        assert first.status_code == 200, first.text
+        weak = f'W/"{first.json()["version"]}"'
+        assert client.post(path, json={"title": "二"}, headers={"If-Match": weak}
+                           ).status_code == 200
+        assert_problem(client.post(path, json={"title": "三"}, headers={"If-Match": weak}), 412)
 
 
 def test_one_idempotency_key_on_needs_then_proposals_creates_both(api: Api) -> None:

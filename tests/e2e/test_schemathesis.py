@@ -36,6 +36,7 @@ BUSINESS_RULES = frozenset("/problems/" + slug for slug in (
     "effective-at-in-future",
     "effective-at-before-previous",
     "invalid-cursor",  # a cursor is only ever one the server gave out as next_cursor
+    "version-mismatch",  # If-Match names a version the record no longer has
 ))
 
 
@@ -47,11 +48,12 @@ class Finding:
     check: str
     status: int | None
     problem_type: str | None
+    detail: str
     request: str
 
     def __str__(self) -> str:
         return (f"{self.operation}: {self.check} -> {self.status} {self.problem_type or ''}"
-                f"\n    {self.request}")
+                f" {self.detail}\n    {self.request}")
 
 
 @pytest.fixture
@@ -113,14 +115,20 @@ def _finding(operation: str, check: str, interaction: dict[str, object]) -> Find
     request = interaction.get("request") or {}
     response = interaction.get("response") or {}
     assert isinstance(request, dict) and isinstance(response, dict)
-    content = _decoded(response.get("content"))
     try:
-        problem_type = json.loads(content).get("type") if content else None
-    except (ValueError, AttributeError):
-        problem_type = None
+        problem = json.loads(_decoded(response.get("content")) or "{}")
+    except ValueError:
+        problem = {}
+    if not isinstance(problem, dict):
+        problem = {}
+    headers = request.get("headers") or {}
+    if_match = headers.get("If-Match") or headers.get("if-match") if isinstance(headers, dict) \
+        else None
     body = _decoded(request.get("body"))[:300]
-    return Finding(operation, check, response.get("status_code"), problem_type,
-                   f"{request.get('method')} {request.get('uri')} {body}")
+    return Finding(operation, check, response.get("status_code"), problem.get("type"),
+                   str(problem.get("detail", ""))[:160],
+                   f"{request.get('method')} {request.get('uri')}"
+                   f"{f' If-Match: {if_match}' if if_match else ''} {body}")
 
 
 def _decoded(field: object) -> str:
