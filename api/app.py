@@ -22,8 +22,13 @@ Every error is an RFC 9457 problem (`application/problem+json`): a 405 carries `
 (HEAD works wherever GET does), a 500 a `request_id` (also in `X-Request-Id`), a 503
 `Retry-After`. Limits: bodies up to 1 MiB, chunked ones too (413); JSON only (415);
 nesting up to 32 levels (400); `Idempotency-Key` and `If-Match` up to 200 characters
-(422). Limits on fields and query parameters are in each schema; rules no schema can
-express are listed in `docs/api.md` ("Rules beyond the schema").
+(422). Limits on fields and query parameters are in each schema.
+
+Rules beyond the schema (they depend on state, so no schema states them): a
+`min_position` not yet reached answers 503 after up to 5 s; an `Idempotency-Key` reused
+with another body is 422; a stale `If-Match` is 412; a `cursor` is only one the server
+gave out; reference ids must be in the city's data (an office in its ward); `effective_at`
+may be neither in the future nor before the record's previous event (422).
 """
 
 
