@@ -70,7 +70,10 @@ class BodyLimit:
                 len(declared) > 9 or int(declared) > MAX_BODY):  # int() of 5,000 digits raises
             refusal = _too_large()
         if refusal is None and scope["method"] in _BODY_METHODS:
-            body = await _read_at_most(receive, MAX_BODY)
+            try:
+                body = await _read_at_most(receive, MAX_BODY)
+            except _ClientLeft:
+                return  # half a body is not a request: nobody is left to answer
             if body is None:
                 refusal = _too_large()
             else:
@@ -87,13 +90,17 @@ def _too_large() -> Response:
                    "本文は 1 MiB までです (the body may be at most 1 MiB)")
 
 
+class _ClientLeft(Exception):
+    """The client disconnected before its body was complete."""
+
+
 async def _read_at_most(receive: Receive, limit: int) -> bytes | None:
     """The whole body, or None as soon as it passes `limit` bytes (the rest is not read)."""
     body = bytearray()
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return bytes(body)  # the client left; the app will see the disconnect
+            raise _ClientLeft
         body += message.get("body", b"")
         if len(body) > limit:
             return None

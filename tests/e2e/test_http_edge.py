@@ -117,6 +117,21 @@ def test_a_chunked_body_under_the_limit_is_read_whole(api: Api) -> None:
     assert response.json()["title"] == NEED["title"]
 
 
+def test_a_body_cut_short_by_the_client_leaving_records_nothing(api: Api) -> None:
+    body = json.dumps(NEED).encode()  # valid JSON on its own, but shorter than declared
+    head = (f"POST {NEEDS} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer "
+            f"{api.tokens['staff']}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body) + 10}\r\n\r\n").encode()
+    host, port = api.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(head + body)
+        conn.shutdown(socket.SHUT_WR)
+        assert conn.recv(65536) == b""  # closed without an answer: there was no request
+    with api.as_("staff") as client:
+        assert client.post(NEEDS, json=NEED).status_code == 201  # the server goes on
+    assert api.container.app.position() == 1
+
+
 def test_a_content_length_of_absurd_size_is_413_not_an_error(api: Api) -> None:
     request = (f"POST {NEEDS} HTTP/1.1\r\nHost: test\r\nContent-Length: {'9' * 5000}\r\n"
                "Content-Type: application/json\r\n\r\n").encode()
