@@ -65,6 +65,9 @@ def corrected(document: dict[str, Any]) -> dict[str, Any]:
 def _correct(path: str, method: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    for parameter in parameters:
+        if "schema" in parameter:
+            parameter["schema"] = _without_null(parameter["schema"])
     headers = {p["name"].lower() for p in parameters if p.get("in") == "header"}
     edge = {500, 503}
     if operation.get("security"):
@@ -85,3 +88,17 @@ def _correct(path: str, method: str, operation: dict[str, Any]) -> None:
         response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
         if int(status) in _HEADERS:
             response["headers"] = {**response.get("headers", {}), **_HEADERS[int(status)]}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter's schema without `null`: a query or header is absent, not null.
+
+    FastAPI writes `str | None` as `anyOf: [string, null]`, and a client reading it sends the
+    text "null", which the server then refuses as a value of the string.
+    """
+    variants = schema.get("anyOf")
+    if not isinstance(variants, list) or {"type": "null"} not in variants:
+        return schema
+    rest = [v for v in variants if v != {"type": "null"}]
+    outer = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**rest[0], **outer} if len(rest) == 1 else {**outer, "anyOf": rest}

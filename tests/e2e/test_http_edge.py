@@ -328,3 +328,12 @@ def test_a_reference_cursor_of_odd_digits_is_not_a_server_error(api: Api, cursor
         response = client.get("/api/v1/departments", params={"cursor": cursor})
     assert response.status_code == 200, response.text
     assert response.json()["items"]
+
+
+def test_openapi_never_offers_null_for_a_query_or_header_parameter(api: Api) -> None:
+    with httpx.Client(base_url=api.base_url) as client:
+        document = client.get("/openapi.json").json()
+    parameters = [p for item in document["paths"].values() for op in item.values()
+                  for p in op.get("parameters", [])]
+    assert any(p["name"] == "if-match" for p in parameters)
+    assert not [p["name"] for p in parameters if '"null"' in json.dumps(p["schema"])]
