@@ -16,7 +16,7 @@ from wiring.bootstrap import Container
 _bearer = HTTPBearer(auto_error=False, description="A token from `tsunagi users add`")
 #: a version of up to 18 digits fits an int64
 _ETAG = re.compile(r'^\s*(?:W/)?"([0-9]{1,18})"\s*$')
-IF_MATCH_PATTERN = r'^(W/)?"[0-9]{1,18}"$|^[*]$'
+IF_MATCH_PATTERN = r'^((W/)?"[0-9]{1,18}"|[*])$'
 
 #: namespace for ids derived from Idempotency-Key, so a retry meets the same aggregate
 IDEMPOTENT_IDS = uuid.UUID("6f1c1a52-2f4e-4d8e-9a61-7a2b3c4d5e6f")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
+from api.deps import IF_MATCH_PATTERN
 from api.protocol import ProblemH11Protocol
 from infra.settings import Settings
 from tests.e2e.serving import serving
@@ -50,6 +52,7 @@ class Finding:
     problem_type: str | None
     detail: str
     request: str
+    if_match: str | None
 
     def __str__(self) -> str:
         return (f"{self.operation}: {self.check} -> {self.status} {self.problem_type or ''}"
@@ -84,10 +87,22 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
     assert _scenarios(report) > 40, run.stdout[-3000:]  # every operation was tried
     findings = sorted(set(_findings(report)), key=str)
     unexplained = [f for f in findings if not (
-        f.check == "positive_data_acceptance" and f.problem_type in BUSINESS_RULES)]
+        f.check == "positive_data_acceptance" and f.problem_type in BUSINESS_RULES)
+        and not _not_really_positive(f)]
     summary = run.stdout[run.stdout.rfind("SUMMARY"):][:3000]
     assert not unexplained, (f"{len(unexplained)} findings:\n" + "\n".join(map(str, unexplained))
                              + "\n" + summary)
+
+
+def _not_really_positive(finding: Finding) -> bool:
+    """A "schema-valid" request whose If-Match does not match the schema's own pattern.
+
+    Schemathesis' coverage phase skips header patterns that need punctuation (its changelog:
+    "skip coverage generation for header ... whose pattern requires a non-alphanumeric
+    character") and then sends `If-Match: 0` as if it were valid; the 422 is right.
+    """
+    return (finding.check == "positive_data_acceptance" and finding.if_match is not None
+            and re.fullmatch(IF_MATCH_PATTERN, finding.if_match) is None)
 
 
 def _scenarios(report: Path) -> int:
@@ -122,13 +137,15 @@ def _finding(operation: str, check: str, interaction: dict[str, object]) -> Find
     if not isinstance(problem, dict):
         problem = {}
     headers = request.get("headers") or {}
-    if_match = headers.get("If-Match") or headers.get("if-match") if isinstance(headers, dict) \
+    sent = (headers.get("If-Match") or headers.get("if-match")) if isinstance(headers, dict) \
         else None
+    if_match = sent[0] if isinstance(sent, list) and sent else None
     body = _decoded(request.get("body"))[:300]
     return Finding(operation, check, response.get("status_code"), problem.get("type"),
                    str(problem.get("detail", ""))[:160],
                    f"{request.get('method')} {request.get('uri')}"
-                   f"{f' If-Match: {if_match}' if if_match else ''} {body}")
+                   f"{f' If-Match: {if_match}' if if_match is not None else ''} {body}",
+                   if_match)
 
 
 def _decoded(field: object) -> str:
