@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api import metrics, needs, pages, problems, proposals, reference, views
-from api.middleware import BodyLimit, Idempotency
+from api import docs, metrics, needs, openapi, pages, problems, proposals, reference, views
+from api.middleware import BodyLimit, HeadAsGet, Idempotency
 from api.render import RoundedJSONResponse
 from wiring.bootstrap import Container, build
 
@@ -17,7 +17,19 @@ DESCRIPTION = """\
 head-office policy, and measures whether the city responds.
 
 Every request but `/healthz` and these pages needs `Authorization: Bearer <token>`
-(tokens come from `tsunagi users add`). Errors are RFC 9457 problems.
+(tokens come from `tsunagi users add`).
+
+Every error is an RFC 9457 problem (`application/problem+json`): a 405 carries `Allow`
+(HEAD works wherever GET does), a 500 a `request_id` (also in `X-Request-Id`), a 503
+`Retry-After`. Limits: bodies up to 1 MiB, chunked ones too (413); JSON only (415);
+nesting up to 32 levels (400); `Idempotency-Key` and `If-Match` up to 200 characters
+(422). Limits on fields and query parameters are in each schema.
+
+Rules beyond the schema (they depend on state, so no schema states them): a
+`min_position` not yet reached answers 503 after up to 5 s; an `Idempotency-Key` reused
+with another body is 422; a stale `If-Match` is 412; a `cursor` is only one the server
+gave out; reference ids must be in the city's data (an office in its ward); `effective_at`
+may be neither in the future nor before the record's previous event (422).
 """
 
 
@@ -36,11 +48,16 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
                 c.follower.stop()
 
     app = FastAPI(title="Tsunagi つなぎ", version="1", description=DESCRIPTION,
-                  lifespan=lifespan, default_response_class=RoundedJSONResponse)
+                  lifespan=lifespan, docs_url=None, redoc_url=None,  # see api/docs.py
+                  default_response_class=RoundedJSONResponse)
     app.state.container = container or build()
     problems.install(app)
+    docs.install(app)
+    openapi.install(app)
     app.add_middleware(Idempotency)
-    app.add_middleware(BodyLimit)  # outermost: refuse oversize bodies first
+    app.add_middleware(BodyLimit)  # refuse what is too large or malformed before any work
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(problems.CatchAll)  # outermost: every error, even a middleware's
 
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(reference.router)

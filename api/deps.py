@@ -14,7 +14,10 @@ from domain.permissions import Actor
 from wiring.bootstrap import Container
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `tsunagi users add`")
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+#: a version of up to 18 digits fits an int64
+_ETAG = re.compile(r'^\s*(?:W/)?"([0-9]{1,18})"\s*$')
+IF_MATCH_PATTERN = r'^((W/)?"[0-9]{1,18}"|[*])$'
+
 #: namespace for ids derived from Idempotency-Key, so a retry meets the same aggregate
 #: the largest log position a client may name (a BIGINT, with room to spare)
 MAX_POSITION = 2**62
@@ -50,9 +53,11 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def expected_version(
-    if_match: Annotated[str | None, Header(description='`"<version>"` from the ETag')] = None,
+    if_match: Annotated[str | None, Header(
+        description='`"<version>"` from the ETag (a weak `W/"<version>"` too), or `*`',
+        pattern=IF_MATCH_PATTERN, max_length=200)] = None,
 ) -> int | None:
-    """The version named by `If-Match`; an unreadable one can match nothing (-1)."""
+    """The version named by `If-Match`; anything else is refused by its pattern (422)."""
     if if_match is None or if_match.strip() == "*":
         return None  # `*` matches any current version
     found = _ETAG.match(if_match)
@@ -63,13 +68,19 @@ IfMatchDep = Annotated[int | None, Depends(expected_version)]
 
 
 def creation_id(
+    request: Request,
     actor: ActorDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> uuid.UUID | None:
-    """The id a creation will take: derived from the key, so a retry meets the same record."""
+    """The id a creation will take: derived from the key, so a retry meets the same record.
+
+    Keys are scoped per user, method and path, so the id is too: one key on `POST /needs`
+    and on `POST /proposals` names two records.
+    """
     if idempotency_key is None:
         return None
-    return uuid.uuid5(IDEMPOTENT_IDS, f"{actor.id}:{idempotency_key}")
+    scope = f"{actor.id}:{request.method}:{request.url.path}:{idempotency_key}"
+    return uuid.uuid5(IDEMPOTENT_IDS, scope)
 
 
 CreationIdDep = Annotated[uuid.UUID | None, Depends(creation_id)]

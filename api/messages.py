@@ -111,6 +111,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "at_most": ("「{field}」は{max}以下の値です", "{field} must be at most {max}"),
     "wrong_type": ("「{field}」は{expected}で指定してください", "{field} must be {expected}"),
     "not_finite": ("「{field}」に NaN や無限大は使えません", "{field} must be a finite number"),
+    "blank_or_control": ("「{field}」を入力してください（空白だけや制御文字は不可）",
+                         "{field} must show something and hold no control characters"),
+    "not_an_id": ("「{field}」は英小文字・数字・ハイフンの ID で指定してください",
+                  "{field} must be an id of lowercase letters, digits and hyphens"),
     "control_character": ("「{field}」に制御文字は使えません",
                           "{field} must not contain control characters"),
     "choice": ("「{field}」は次のいずれかです: {choices}", "{field} must be one of: {choices}"),
@@ -173,6 +177,10 @@ TITLES: dict[str, tuple[str, str]] = {
     "version-mismatch": ("最新の内容ではありません", "The record has changed since you read it"),
     "domain-error": ("操作できません", "The request cannot be carried out"),
 }
+
+
+for _rule in errors.BUSINESS_RULES.values():  # a rule's own type, titled as invalid input
+    TITLES.setdefault(_rule, TITLES["invalid-command"])
 
 
 def pick(pair: tuple[str, str], lang: Lang) -> str:

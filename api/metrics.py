@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import unicodedata
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -232,29 +233,36 @@ def _observe(state: str, business_days: int | None, late: bool | None, departmen
 
 # ── the command-line report ───────────────────────────────────────────────
 
-#: report columns: (Japanese, English, how to read the value off a group)
+#: report clocks: (Japanese, English, clock)
 _FIGURES: tuple[tuple[str, str, str], ...] = (
     ("受付", "ack", "acknowledgement"), ("決定", "decision", "decision"),
     ("回答", "feedback", "feedback"), ("全体", "end to end", "end_to_end"))
 _GROUP_JA = {"ward": "区", "department": "課", "policy_area": "施策分野",
              "fiscal_year": "年度", "month": "月"}
+#: decimal places people read each kind of figure in (None: as it is)
+_PLACES: dict[str, int | None] = {"key": None, "count": None, "days": 1, "share": 3,
+                                  "ratio": 2}
 
 
-def _columns(group_by: str) -> list[tuple[str, str]]:
-    cols = [(_GROUP_JA[group_by], group_by), ("提案数", "proposals")]
-    for ja, en, _ in _FIGURES:
-        cols += [(f"{ja}件数", f"{en} n"), (f"{ja}中央値", f"{en} median"),
-                 (f"{ja}90%", f"{en} p90"), (f"{ja}期限内率", f"{en} on time")]
-    cols += [("採択率", "acceptance"), ("回答完了率", "feedback closure"),
-             ("移管/件", "transfers/proposal"), ("満足度", "satisfaction")]
+def _columns(group_by: str, clocks: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(Japanese, English, kind) per column, for the chosen clocks in their usual order."""
+    cols = [(_GROUP_JA[group_by], group_by, "key"), ("提案数", "proposals", "count")]
+    for ja, en, clock in _FIGURES:
+        if clock in clocks:
+            cols += [(f"{ja}件数", f"{en} n", "count"), (f"{ja}中央値", f"{en} median", "days"),
+                     (f"{ja}90%", f"{en} p90", "days"),
+                     (f"{ja}期限内率", f"{en} on time", "share")]
+    cols += [("採択率", "acceptance", "share"), ("回答完了率", "feedback closure", "share"),
+             ("移管/件", "transfers/proposal", "ratio"), ("満足度", "satisfaction", "ratio")]
     return cols
 
 
-def _row(group: dict[str, Any]) -> list[Any]:
+def _row(group: dict[str, Any], clocks: Sequence[str]) -> list[Any]:
     row: list[Any] = [group["key"], group["n"]]
     for _, _, clock in _FIGURES:
-        c = group["clocks"][clock]
-        row += [c["n"], c["median"], c["p90"], c["within_target"]]
+        if clock in clocks:
+            c = group["clocks"][clock]
+            row += [c["n"], c["median"], c["p90"], c["within_target"]]
     row += [group["acceptance_rate"], group["feedback_closure_rate"],
             group["transfers_per_proposal"], group["mean_satisfaction"]]
     return row
@@ -265,37 +273,41 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, kind: str) -> str:
+    """A figure as people read it: days to one decimal, shares to three places."""
+    places = _PLACES[kind]
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
-    return str(value)
+    if places is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:.{places}f}"
 
 
-def render_report(payload: dict[str, Any], fmt: str) -> bytes:
+def render_report(payload: dict[str, Any], fmt: str,
+                  clocks: Sequence[str] = METRIC_CLOCKS) -> bytes:
     """The response metrics as a table (Japanese and English headers), CSV or JSON.
 
-    CSV is UTF-8 with a byte-order mark, so that Excel opens the Japanese correctly;
-    it carries the counts per status too, and values unrounded.
+    The table and the CSV show the chosen clocks, rounded for people (business days to one
+    decimal, shares to three places); CSV is UTF-8 with a byte-order mark, for Excel, and
+    carries the counts per status too. JSON is the API's payload, all clocks.
     """
     group_by = payload["group_by"]
     if fmt == "json":
         return (json.dumps(payload, ensure_ascii=False, indent=2,
                            default=lambda v: v.isoformat()) + "\n").encode()
-    columns = _columns(group_by)
-    rows = [_row(g) for g in payload["groups"]]
+    columns = _columns(group_by, clocks)
+    cells = [[_cell(v, kind) for v, (_, _, kind) in zip(_row(g, clocks), columns, strict=True)]
+             for g in payload["groups"]]
     if fmt == "csv":
         statuses = list(payload["groups"][0]["counts"]) if payload["groups"] else []
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([f"{ja} / {en}" for ja, en in columns] + statuses)
-        for group, row in zip(payload["groups"], rows, strict=True):
-            writer.writerow(["" if v is None else v for v in row]
+        writer.writerow([f"{ja} / {en}" for ja, en, _ in columns] + statuses)
+        for group, row in zip(payload["groups"], cells, strict=True):
+            writer.writerow(["" if v == "-" else v for v in row]
                             + [group["counts"][s] for s in statuses])
         return out.getvalue().encode("utf-8-sig")
-    cells = [[_cell(v) for v in row] for row in rows]
-    header = [[ja for ja, _ in columns], [en for _, en in columns]]
+    header = [[ja for ja, _, _ in columns], [en for _, en, _ in columns]]
     widths = [max(_width(r[i]) for r in [*header, *cells]) for i in range(len(columns))]
 
     def line(values: list[str]) -> str:
@@ -313,7 +325,8 @@ def render_report(payload: dict[str, Any], fmt: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def report(c: Container, group_by: str, as_of: datetime | None, fmt: str) -> bytes:
+def report(c: Container, group_by: str, as_of: datetime | None, fmt: str,
+           clocks: Sequence[str] = METRIC_CLOCKS) -> bytes:
     """`tsunagi metrics report`: brings the views up to date, then renders the metrics."""
     if group_by not in GROUP_BYS:
         raise ValueError(f"--group-by must be one of {', '.join(GROUP_BYS)}")
@@ -321,4 +334,4 @@ def report(c: Container, group_by: str, as_of: datetime | None, fmt: str) -> byt
     if instant > c.now():
         raise ValueError("--as-of は未来の時刻にできません (must not be in the future)")
     c.follower.catch_up()
-    return render_report(response_payload(c, group_by, instant), fmt)
+    return render_report(response_payload(c, group_by, instant), fmt, clocks)

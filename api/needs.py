@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.actions import Run, add_action
 from api.deps import (
@@ -31,6 +31,7 @@ from api.schemas import (
     QueryDate,
     Ref,
     Refs,
+    Residents,
     Text10k,
     Text200,
     problem_responses,
@@ -54,8 +55,10 @@ class Reporter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=200)
-    contact: str | None = Field(default=None, max_length=limits.SHORT_TEXT_MAX)
+    name: str | None = Field(default=None, max_length=200,
+                             pattern=limits.OPTIONAL_TEXT_PATTERN)
+    contact: str | None = Field(default=None, max_length=limits.SHORT_TEXT_MAX,
+                                pattern=limits.OPTIONAL_TEXT_PATTERN)
 
 
 class NeedIn(Command):
@@ -69,7 +72,7 @@ class NeedIn(Command):
     title: str = Text200
     description: str = Text10k
     observed_on: IsoDate = Field(description="The day it was heard (not in the future)")
-    residents_affected: Annotated[StrictInt, Field(ge=0, le=limits.RESIDENTS_MAX)] | None = None
+    residents_affected: Residents | None = None
     urgency: Urgency = Urgency.NORMAL
     location: Location | None = None
     plan_goals: Refs = Field(default_factory=list)
@@ -111,16 +114,16 @@ class AmendIn(Command):
     """Corrections; only the fields given change (at least one)."""
 
     title: str = Field(  # type: ignore[assignment]
-        default=None, min_length=1, max_length=limits.TITLE_MAX, pattern=r"\S")
+        default=None, min_length=1, max_length=limits.TITLE_MAX, pattern=limits.TEXT_PATTERN)
     description: str = Field(  # type: ignore[assignment]
-        default=None, min_length=1, max_length=limits.TEXT_MAX, pattern=r"\S")
+        default=None, min_length=1, max_length=limits.TEXT_MAX, pattern=limits.TEXT_PATTERN)
     policy_area: Ref = None  # type: ignore[assignment]
     urgency: Urgency = None  # type: ignore[assignment]
     school_district: Ref | None = None
     location: Location | None = None
     plan_goals: Refs = None  # type: ignore[assignment]
     observed_on: IsoDate = None  # type: ignore[assignment]
-    residents_affected: Annotated[StrictInt, Field(ge=0, le=limits.RESIDENTS_MAX)] | None = None
+    residents_affected: Residents | None = None
 
     def command(self) -> AmendNeed:
         """The domain's command: only the fields the client sent."""

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
+import traceback
+import uuid
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 import eventsourcing.persistence as es_persistence
@@ -12,13 +16,18 @@ import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.messages import REASONS, TITLES, Lang, Messages
 from domain import errors
+from domain import values as limits
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+REQUEST_ID_HEADER = "X-Request-Id"
 TYPE_BASE = "/problems/"
 
 #: domain error class → HTTP status (the most specific class wins)
@@ -56,17 +65,23 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    """True if `exc`, or an error it was raised from, says the database is unreachable."""
+    """True if `exc`, or an error it was raised from or groups, says the database is down.
+
+    Walked with one `seen` set over causes, contexts and groups alike: a group whose member
+    names the group as its context must not send the walk round forever.
+    """
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
         if isinstance(current, DATABASE_UNAVAILABLE):
             return True
-        if isinstance(current, BaseExceptionGroup) and any(
-                database_unavailable(inner) for inner in current.exceptions):
-            return True  # raised inside a middleware's task group
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)  # raised inside a middleware's task group
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
     return False
 
 
@@ -83,10 +98,31 @@ DATABASE_DETAIL = ("データベースに接続できません。しばらくし
 
 def problem(status: int, slug: str, title: str, detail: str,
             headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    """A problem+json response."""
-    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail,
-            **extra}
+    """A problem+json response.
+
+    A title written "日本語 / English" or a detail written "日本語 (English)" is served as
+    Japanese `title`/`detail` with the English as `title_en`/`detail_en`, like every
+    message rendered from the catalogue, so no member mixes the two languages.
+    """
+    body: dict[str, Any] = {"type": TYPE_BASE + slug, "status": status}
+    body["title"], title_en = _split(title, _TITLE_PAIR)
+    body["detail"], detail_en = _split(detail, _DETAIL_PAIR)
+    if "title_ja" not in extra:  # not already rendered English first
+        extra.setdefault("title_en", title_en)
+        extra.setdefault("detail_en", detail_en)
+    body.update({k: v for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_TITLE_PAIR = re.compile(r"(?P<ja>.*[^\x00-\x7f].*?) / (?P<en>[\x00-\x7f]+)")
+_DETAIL_PAIR = re.compile(
+    r"(?P<ja>.*[^\x00-\x7f].*?)\s*\((?P<en>[\x00-\x7f]*[A-Za-z][\x00-\x7f]*)\)", re.S)
+
+
+def _split(text: str, pair: re.Pattern[str]) -> tuple[str, str | None]:
+    """(Japanese, English) of a "日本語 / English" or "日本語 (English)" text."""
+    found = pair.fullmatch(text)
+    return (found["ja"], found["en"]) if found else (text, None)
 
 
 def request_lang(request: Request) -> Lang:
@@ -142,7 +178,11 @@ def validation_problem(errs: Sequence[Mapping[str, Any]], request: Request) -> J
                      (ja, en))
     title, detail = body.pop("title"), body.pop("detail")
     extra: dict[str, Any] = {**body, "errors": items}
-    return problem(422, "validation-error", title, detail, **extra)
+    # A value the schema allows but a rule beyond it refuses (a date past the calendar's
+    # years) is answered with that rule's own type, as the domain would answer it.
+    rules = {errors.BUSINESS_RULES.get(str(i["code"])) for i in items}
+    slug = rules.pop() if len(rules) == 1 and None not in rules else "validation-error"
+    return problem(422, str(slug), title, detail, **extra)
 
 
 def _field_reason(e: Mapping[str, Any]) -> tuple[str | None, str, dict[str, Any]]:
@@ -169,8 +209,12 @@ _SCHEMA_TYPES: dict[str, tuple[str, str | None]] = {
     "dict_type": ("wrong_type", "object"), "model_type": ("wrong_type", "object"),
     "model_attributes_type": ("wrong_type", "object"),
     "dataclass_type": ("wrong_type", "object"), "extra_forbidden": ("unknown_field", None),
-    "string_pattern_mismatch": ("blank", None),  # the only pattern on texts is "\\S"
 }
+
+
+#: the patterns of api/schemas.py, each with the rule it states
+_PATTERN_REASONS = {limits.TEXT_PATTERN: "blank_or_control", limits.REF_PATTERN: "not_an_id",
+                    limits.OPTIONAL_TEXT_PATTERN: "control_character"}
 
 
 def schema_reason(e: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -183,6 +227,8 @@ def schema_reason(e: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     if kind in _SCHEMA_TYPES:
         reason, expected = _SCHEMA_TYPES[kind]
         return reason, ({"expected": expected} if expected else {})
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_REASONS.get(str(ctx.get("pattern")), "invalid"), {}
     if kind == "string_too_short":
         return "blank", {}
     if kind == "string_too_long":
@@ -212,6 +258,13 @@ _STATUS_TITLES = {
     413: ("body-too-large", "送信内容が大きすぎます / Request body too large"),
     415: ("unsupported-media-type", "JSON で送ってください / Send JSON"),
 }
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+#: details for the errors the router raises with only an English reason phrase
+_DEFAULT_DETAILS = {
+    404: "この URL はありません。パスを確かめてください (no such path)",
+    405: "この URL はこのメソッドを受け付けません。Allow ヘッダーのメソッドを使ってください"
+         " (method not allowed here; see the Allow header)",
+}
 
 
 def install(app: FastAPI) -> None:
@@ -231,10 +284,16 @@ def install(app: FastAPI) -> None:
         return validation_problem(errs, request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug, title = _STATUS_TITLES.get(exc.status_code, ("http-error", "Error"))
-        return problem(exc.status_code, slug, title, str(exc.detail),
-                       headers=dict(exc.headers or {}))
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug, title = _STATUS_TITLES.get(exc.status_code, ("http-error", "エラー / Error"))
+        headers = dict(exc.headers or {})
+        detail = str(exc.detail)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only.
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        if exc.status_code in _DEFAULT_DETAILS and detail == HTTPStatus(exc.status_code).phrase:
+            detail = _DEFAULT_DETAILS[exc.status_code]  # Starlette's own, English only
+        return problem(exc.status_code, slug, title, detail, headers=headers)
 
     @app.exception_handler(ServiceUnavailable)
     async def on_unavailable(_: Request, exc: ServiceUnavailable) -> JSONResponse:
@@ -246,13 +305,76 @@ def install(app: FastAPI) -> None:
 
     for cls in DATABASE_UNAVAILABLE:
         app.add_exception_handler(cls, on_database_unavailable)
+    # Anything else reaches `CatchAll`, outside every middleware, rather than Starlette's
+    # ServerErrorMiddleware (plain text, and a full traceback in the log).
 
-    @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Errors raised in middleware (e.g. the idempotency store) arrive here, not above.
-        if database_unavailable(exc):
-            return await on_database_unavailable(request, exc)
-        log.exception("unhandled error", exc_info=exc)
-        return problem(500, "internal-error", "システムエラー / Internal error",
-                       "予期しないエラーが起きました"
-                       " (an unexpected error occurred)")
+
+class CatchAll:
+    """Outermost: every answer carries `X-Request-Id`; an unhandled error is a 500 problem.
+
+    One short log line names the request id, the error and where it was raised.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if database_unavailable(exc):
+                log.warning("database unavailable (request %s): %s", request_id, _one_line(exc))
+                response = unavailable_problem(DATABASE_DETAIL, retry_after=2)
+            else:
+                log.error("500 %s %s request_id=%s: %s", scope["method"], scope["path"],
+                          request_id, _one_line(exc))
+                log.debug("traceback of request %s", request_id, exc_info=exc)
+                response = internal_problem(request_id)
+            if not started:  # else the answer is under way and the connection just closes
+                await response(scope, receive, send_with_id)
+
+
+def internal_problem(request_id: str) -> JSONResponse:
+    """500: the request id to quote to an operator, and nothing of the error itself."""
+    return problem(500, "internal-error", "システムエラー / Internal error",
+                   f"予期しないエラーが起きました。問い合わせの際は要求 ID {request_id} を"
+                   f" お伝えください (an unexpected error occurred; request id {request_id})",
+                   request_id=request_id)
+
+
+def _one_line(exc: BaseException) -> str:
+    """`Type: message at file:line in function`, the message cut to 200 characters."""
+    innermost = exc
+    while isinstance(innermost, BaseExceptionGroup) and innermost.exceptions:
+        innermost = innermost.exceptions[0]
+    message = " ".join(str(innermost).split())[:200]
+    frames = traceback.extract_tb(innermost.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames \
+        else ""
+    return f"{type(innermost).__name__}: {message}{where}"
+
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on this path (HEAD wherever GET is)."""
+    # Asked method by method: FastAPI's included routers expose no flat list of routes.
+    methods = {method for method in _METHODS if any(
+        route.matches({**request.scope, "method": method})[0] is Match.FULL
+        for route in request.app.router.routes)}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)

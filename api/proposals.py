@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, StrictBool
 
 from api.actions import Run, add_action
 from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshLog, FreshViews
@@ -23,6 +23,7 @@ from api.schemas import (
     ProposalOut,
     Ref,
     Refs,
+    Satisfaction,
     Text10k,
     Text200,
     Year,
@@ -48,7 +49,8 @@ class ProposalIn(Command):
 
     ward: Ref
     title: str = Text200
-    summary: str = Field(default="", max_length=limits.TEXT_MAX)
+    summary: str = Field(default="", max_length=limits.TEXT_MAX,
+                         pattern=limits.OPTIONAL_TEXT_PATTERN)
     needs: list[UUID] = Field(default_factory=list, max_length=limits.NEEDS_PER_PROPOSAL_MAX)
     lead_department: Ref
     co_departments: Refs = Field(default_factory=list)
@@ -65,8 +67,9 @@ class AmendIn(Command):
     """Changes to a draft; only the fields given change (at least one)."""
 
     title: str = Field(  # type: ignore[assignment]
-        default=None, min_length=1, max_length=limits.TITLE_MAX, pattern=r"\S")
-    summary: str = Field(default=None, max_length=limits.TEXT_MAX)  # type: ignore[assignment]
+        default=None, min_length=1, max_length=limits.TITLE_MAX, pattern=limits.TEXT_PATTERN)
+    summary: str = Field(  # type: ignore[assignment]
+        default=None, max_length=limits.TEXT_MAX, pattern=limits.OPTIONAL_TEXT_PATTERN)
     needs: list[UUID] = Field(default=None, max_length=_MAX_NEEDS)  # type: ignore[arg-type]
     lead_department: Ref = None  # type: ignore[assignment]
     co_departments: Refs = None  # type: ignore[assignment]
@@ -155,8 +158,9 @@ class TransferIn(Command):
 class EvaluateIn(Command):
     """How residents or the council judged the outcome."""
 
-    satisfaction: Annotated[StrictInt, Field(ge=1, le=5)]
-    indicators: Annotated[dict[Ref, Number | Annotated[str, Field(max_length=500)]],
+    satisfaction: Satisfaction
+    indicators: Annotated[dict[Ref, Number | Annotated[str, Field(
+                              max_length=500, pattern=limits.TEXT_PATTERN)]],
                           Field(max_length=limits.LIST_MAX)] | None = None
     note: str | None = OptionalText
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -12,10 +13,12 @@ from api.schemas import problem_responses
 
 router = APIRouter(tags=["reference data"], responses=problem_responses(401, 422))
 Limit = Annotated[int, Query(ge=1, le=200)]
+_OFFSET = re.compile(r"[0-9]{1,9}")
 
 
 def _page(items: list[dict[str, Any]], limit: int, cursor: str | None) -> dict[str, Any]:
-    start = int(cursor) if cursor and cursor.isdigit() else 0
+    # ASCII digits only: "¹" is a digit to str.isdigit() but not to int()
+    start = int(cursor) if cursor and _OFFSET.fullmatch(cursor) else 0
     page = items[start:start + limit]
     more = start + limit < len(items)
     return {"items": page, "next_cursor": str(start + limit) if more else None}

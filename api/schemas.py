@@ -13,7 +13,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictInt,
 )
 from pydantic_core import PydanticCustomError
 
@@ -45,11 +44,27 @@ def _only_iso_instant(value: Any) -> Any:
     raise PydanticCustomError("datetime_type", "an ISO 8601 instant with its offset")
 
 
+def _known_day(value: date) -> date:
+    if not limits.FIRST_DAY <= value <= limits.LAST_DAY:
+        raise PydanticCustomError("date_out_of_range", "a date from {min} to {max}",
+                                  {"min": limits.FIRST_DAY.isoformat(),
+                                   "max": limits.LAST_DAY.isoformat()})
+    return value
+
+
 def _known_year(value: datetime) -> datetime:
     if not limits.FIRST_YEAR <= value.year <= limits.LAST_YEAR:
         raise PydanticCustomError("date_out_of_range", "an instant from {min} to {max}",
                                   {"min": limits.FIRST_DAY.isoformat(),
                                    "max": limits.LAST_DAY.isoformat()})
+    return value
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "a whole number")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
     return value
 
 
@@ -64,19 +79,26 @@ IsoDate = Annotated[date, BeforeValidator(_only_iso_date),
 IsoInstant = Annotated[AwareDatetime, BeforeValidator(_only_iso_instant),
                        Field(json_schema_extra={"format": "date-time"})]
 #: a date or instant in a query string: ISO text within the years the calendar knows
-QueryDate = Annotated[date, BeforeValidator(_only_iso_date),
-                      Field(ge=limits.FIRST_DAY, le=limits.LAST_DAY)]
+QueryDate = Annotated[date, AfterValidator(_known_day), BeforeValidator(_only_iso_date),
+                      Field(json_schema_extra={"format": "date"})]
 QueryInstant = Annotated[IsoInstant, AfterValidator(_known_year)]
 Number = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
-Year = Annotated[StrictInt, Field(ge=limits.FIRST_YEAR, le=limits.LAST_YEAR)]
-Yen = Annotated[StrictInt, Field(ge=0, le=limits.YEN_MAX)]
-Ref = Annotated[str, Field(min_length=1, max_length=limits.REF_MAX)]
+# JSON integers (JSON Schema counts 5.0 as one too), never a boolean or a text; the bounds
+# sit inside the validator so that the schema states them.
+Year = Annotated[int, Field(ge=limits.FIRST_YEAR, le=limits.LAST_YEAR),
+                 BeforeValidator(_whole)]
+Yen = Annotated[int, Field(ge=0, le=limits.YEN_MAX), BeforeValidator(_whole)]
+Residents = Annotated[int, Field(ge=0, le=limits.RESIDENTS_MAX), BeforeValidator(_whole)]
+Satisfaction = Annotated[int, Field(ge=1, le=5), BeforeValidator(_whole)]
+Ref = Annotated[str, Field(min_length=1, max_length=limits.REF_MAX,
+                           pattern=limits.REF_PATTERN)]
 Refs = Annotated[list[Ref], Field(max_length=limits.LIST_MAX)]
 
 #: a text that must show something (the domain also refuses zero-width-only text)
-Text200 = Field(min_length=1, max_length=limits.TITLE_MAX, pattern=r"\S")
-Text10k = Field(min_length=1, max_length=limits.TEXT_MAX, pattern=r"\S")
-OptionalText = Field(default=None, max_length=limits.TEXT_MAX)
+Text200 = Field(min_length=1, max_length=limits.TITLE_MAX, pattern=limits.TEXT_PATTERN)
+Text10k = Field(min_length=1, max_length=limits.TEXT_MAX, pattern=limits.TEXT_PATTERN)
+OptionalText = Field(default=None, max_length=limits.TEXT_MAX,
+                     pattern=limits.OPTIONAL_TEXT_PATTERN)
 
 __all__ = ["Channel", "Urgency"]
 
@@ -111,7 +133,8 @@ class Location(BaseModel):
 
     lat: Annotated[Number, Field(ge=-90, le=90)] | None = None
     lon: Annotated[Number, Field(ge=-180, le=180)] | None = None
-    address: str | None = Field(default=None, max_length=limits.SHORT_TEXT_MAX)
+    address: str | None = Field(default=None, max_length=limits.SHORT_TEXT_MAX,
+                                pattern=limits.OPTIONAL_TEXT_PATTERN)
 
 
 class FeedbackIn(Command):

@@ -45,6 +45,27 @@ class InvalidCommand(DomainError):
         super().__init__(field=field, reason=reason, **params)
         self.field = field
         self.reason = reason
+        if type(self) is InvalidCommand and reason in BUSINESS_RULES:
+            self.code = BUSINESS_RULES[reason]  # a rule no schema states: its own type
+
+
+#: reasons that are rules beyond any schema, each answered with a problem type of its own
+#: (so a client, or a schema-driven tester, can tell them from malformed input)
+BUSINESS_RULES: dict[str, str] = {
+    "future_date": "date-in-future",
+    "future_instant": "instant-in-future",
+    "date_out_of_range": "date-outside-calendar",
+    "district_not_in_ward": "school-district-not-in-ward",
+    "lead_is_co": "lead-is-co-division",
+    "deferral_needs_year": "deferral-needs-fiscal-year",
+    "budget_needs_amount": "budget-needs-amount",
+    "already_lead": "already-lead-division",
+    "nothing_to_amend": "nothing-to-amend",
+    "range_reversed": "period-reversed",
+    "period_too_long": "period-too-long",
+    "blank": "blank-text",
+    "control_character": "control-character",
+}
 
 
 class UnknownReference(InvalidCommand):

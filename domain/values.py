@@ -36,7 +36,21 @@ YEN_MAX = 10**13
 E = TypeVar("E", bound=StrEnum)
 
 # Characters that print as nothing: a title made of them is as blank as one of spaces.
-_INVISIBLE = re.compile("[\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\u00ad\u180e]")
+_INVISIBLE_CHARS = "\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\u00ad\u180e"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+# Control characters (Unicode Cc) other than tab and line breaks may not appear in a text.
+_CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# What `str.strip()` takes for space, besides the controls above.
+_SPACE_CHARS = ("\t\n\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
+                "\u205f\u3000")
+#: the same rules as a JSON Schema pattern, for the HTTP schema to state them: no
+#: control characters, and at least one character that is neither space nor invisible
+TEXT_PATTERN = (f"^[^{_CONTROL_CHARS}]*[^{_CONTROL_CHARS}{_SPACE_CHARS}{_INVISIBLE_CHARS}]"
+                f"[^{_CONTROL_CHARS}]*$")
+#: an optional text: no control characters
+OPTIONAL_TEXT_PATTERN = f"^[^{_CONTROL_CHARS}]*$"
+#: reference-data ids are slugs in every city's file
+REF_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
 def is_blank(text: str) -> bool:
@@ -54,8 +68,8 @@ def text(value: Any, field: str, max_len: int = TEXT_MAX) -> str:
         raise InvalidCommand(field, "blank")
     if len(value) > max_len:
         raise InvalidCommand(field, "too_long", max=max_len)
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
-        raise InvalidCommand(field, "control_character")
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\r\t" for c in value):
+        raise InvalidCommand(field, "control_character")  # Cs: a lone surrogate
     return value
 
 

@@ -151,7 +151,7 @@ def like_pattern(query: str) -> str:
 class InvalidCursor(InvalidCommand):
     """A `cursor` that no page of ours handed out."""
 
-    slug = "invalid-cursor"
+    code = "invalid-cursor"
 
     def __init__(self) -> None:
         super().__init__("cursor", "invalid_cursor")

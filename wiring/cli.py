@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from domain.metrics import METRIC_CLOCKS
 from infra.settings import Settings
 from infra.users import UserError
 from wiring.bootstrap import Container, build
@@ -25,6 +26,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"tsunagi: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `tsunagi users list | head`: the reader left. Point stdout at /dev/null so the
+        # interpreter's last flush fails silently too, and exit as a SIGPIPE'd tool does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
                         " (default: now)")
     report.add_argument("--format", default="table", choices=["table", "csv", "json"],
                         help="csv is UTF-8 with a BOM, for Excel")
+    report.add_argument("--clocks", default=",".join(METRIC_CLOCKS), metavar="LIST",
+                        help="comma-separated clocks to show in the table and CSV, of"
+                        f" {', '.join(METRIC_CLOCKS)} (default: all)")
     report.set_defaults(run=_metrics_report)
     return parser
 
@@ -158,7 +167,29 @@ def _scope(actor: object) -> str:
 
 
 def _users_add(args: argparse.Namespace) -> int:
+    from domain.permissions import ROLE_SCOPE, Role
+
+    try:
+        scope = ROLE_SCOPE[Role(args.role)]
+    except ValueError:
+        raise UserError(f"--role {args.role!r} is not a role; one of:"
+                        f" {', '.join(r.value for r in Role)}") from None
+    given = {"ward": args.ward, "office": args.office, "department": args.department}
+    # An office's staff may name its ward too (it is checked against the office).
+    takes = {"office": ("office", "ward"), "ward": ("ward",), "department": ("department",)}
+    for option, value in given.items():
+        if value is not None and option not in takes.get(scope or "", ()):
+            raise UserError(f"--{option} {value!r}: role {args.role} takes"
+                            f" {'--' + scope if scope else 'no scope'}, not --{option}")
     with _container() as c:
+        known = {"ward": [w.id for w in c.city.wards], "office": [o.id for o in c.city.offices],
+                 "department": [d.id for d in c.city.departments]}
+        for option, value in given.items():
+            ids = known[option]
+            if value is not None and value not in ids:
+                shown = ", ".join(ids[:12]) + (", …" if len(ids) > 12 else "")
+                raise UserError(f"--{option} {value!r} is not a known {option} of"
+                                f" {c.settings.city}; known: {shown}")
         user, token = c.users.add(args.name, args.role, args.ward, args.office,
                                   args.department)
     print(f"added user {user.id} ({user.name}, {user.role}, {_scope(user)})")
@@ -167,10 +198,24 @@ def _users_add(args: argparse.Namespace) -> int:
 
 
 def _users_list(_: argparse.Namespace) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    jst = ZoneInfo("Asia/Tokyo")
+
+    def when(instant: str | None) -> str:
+        return datetime.fromisoformat(instant).astimezone(jst).strftime("%Y-%m-%d %H:%M JST") \
+            if instant else "-"
+
     with _container() as c:
-        for u in c.users.list():
-            state = f"revoked {u.revoked_at}" if u.revoked_at else "active"
-            print(f"{u.id}  {u.role:<20} {_scope(u):<32} {u.name}  ({state})")
+        rows = [(u.id, u.role, _scope(u), when(u.created_at),
+                 f"revoked {when(u.revoked_at)}" if u.revoked_at else "active", u.name)
+                for u in c.users.list()]
+    header = ("id", "role", "scope", "created", "state", "name")
+    # The name goes last: Japanese names are two columns a character wide.
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) + "  " + row[-1])
     return 0
 
 
@@ -220,6 +265,10 @@ def _metrics_report(args: argparse.Namespace) -> int:
 
     from api.metrics import report
 
+    clocks = [clock.strip() for clock in args.clocks.split(",") if clock.strip()]
+    unknown = [clock for clock in clocks if clock not in METRIC_CLOCKS]
+    if unknown or not clocks:
+        raise UserError(f"--clocks {args.clocks!r}: choose from {', '.join(METRIC_CLOCKS)}")
     as_of = None
     if args.as_of:
         try:
@@ -230,7 +279,7 @@ def _metrics_report(args: argparse.Namespace) -> int:
             raise UserError("--as-of needs an offset (Z or +09:00)")
     with _container() as c:
         try:
-            out = report(c, args.group_by, as_of, args.format)
+            out = report(c, args.group_by, as_of, args.format, clocks)
         except ValueError as exc:
             raise UserError(str(exc)) from exc
     sys.stdout.flush()

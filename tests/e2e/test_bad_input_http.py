@@ -157,7 +157,7 @@ def test_english_is_served_first_when_asked(api: Api) -> None:
         response = client.post("/api/v1/needs", json={**NEED, "title": "  "},
                                headers={"Accept-Language": "en-GB,en;q=0.9,ja;q=0.5"})
     problem = response.json()
-    assert problem["detail"] == "title must not be blank"
+    assert problem["detail"] == "title must show something and hold no control characters"
     assert problem["detail_ja"].startswith("「件名」")
 
 
