@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from api.app import create_app
+from tests.e2e.serving import serving
 from wiring.bootstrap import Container
 
 #: who the browser tests act as: name → (role, ward, office, department)
@@ -42,12 +39,6 @@ def chromium_path() -> str:
         if candidate and os.path.exists(candidate):
             return candidate
     raise RuntimeError("Chromium not found: apt-get install chromium (scripts/test does)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -73,21 +64,8 @@ def serve(container: Container, people: dict[str, tuple[str, str | None, str | N
     for name, (role, ward, office, department) in people.items():
         _, tokens[name] = container.users.add(NAMES.get(name, name), role, ward, office,
                                               department, user_id=f"user-{name}")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield Site(container, f"http://127.0.0.1:{port}", tokens)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(container)) as base_url:
+        yield Site(container, base_url, tokens)
 
 
 @contextmanager

@@ -5,9 +5,6 @@ Every test using `api` runs twice: on SQLite files and on a real PostgreSQL.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from infra.settings import Settings
+from tests.e2e.serving import serving
 from wiring.bootstrap import Container, build
 
 #: who the tests act as: name → (role, ward, office, department)
@@ -36,12 +33,6 @@ PEOPLE: dict[str, tuple[str, str | None, str | None, str | None]] = {
     "monitor": ("monitor", None, None, None),
     "admin": ("admin", None, None, None),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -79,22 +70,10 @@ def api(settings: Settings) -> Iterator[Api]:
     for name, (role, ward, office, department) in PEOPLE.items():
         _, tokens[name] = container.users.add(name, role, ward, office, department,
                                               user_id=f"user-{name}")
-    port = _free_port()
-    config = uvicorn.Config(create_app(container), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
     try:
-        yield Api(container, f"http://127.0.0.1:{port}", tokens)
+        with serving(create_app(container)) as base_url:
+            yield Api(container, base_url, tokens)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         container.close()
 
 

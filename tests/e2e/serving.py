@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from api.protocol import ProblemH11Protocol
+
 
 def free_port() -> int:
     """A loopback port nobody listens on now."""
@@ -23,6 +25,7 @@ def free_port() -> int:
 def serving(app: Any, **config: Any) -> Iterator[str]:
     """Run uvicorn in a thread while the block runs; yields the base URL."""
     port = free_port()
+    config.setdefault("http", ProblemH11Protocol)  # as `tsunagi serve` serves
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on", **config))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -25,7 +25,8 @@ import psycopg
 import pytest
 
 from infra.settings import Settings
-from tests.e2e.conftest import NEED, PEOPLE, _free_port
+from tests.e2e.conftest import NEED, PEOPLE
+from tests.e2e.serving import free_port
 from tests.pg_server import PostgresServer
 from wiring.bootstrap import build
 
@@ -72,7 +73,7 @@ class Deployment:
 
     def serve(self, *extra: str) -> Server:
         """Start `tsunagi serve` and wait until `/healthz` answers."""
-        port = _free_port()
+        port = free_port()
         log = self.data_dir / f"server-{port}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -305,7 +306,7 @@ def test_serve_with_two_workers(deployment: Deployment) -> None:
 def test_workers_are_refused_on_sqlite(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "TSUNAGI_DATABASE_URL"}
     result = subprocess.run(
-        [str(TSUNAGI), "serve", "--port", str(_free_port()), "--workers", "2"],
+        [str(TSUNAGI), "serve", "--port", str(free_port()), "--workers", "2"],
         cwd=ROOT, env={**env, "TSUNAGI_DATA_DIR": str(tmp_path)},
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
