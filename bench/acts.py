@@ -26,7 +26,7 @@ class _LiveRepository(Repository[UUID]):
 
     live: dict[UUID, Any]
 
-    def get(self, aggregate_id: UUID, **kwargs: Any) -> Any:  # type: ignore[override]
+    def get(self, aggregate_id: UUID, **kwargs: Any) -> Any:
         aggregate = self.live.get(aggregate_id)
         return aggregate if aggregate is not None else super().get(aggregate_id, **kwargs)
 
@@ -52,7 +52,7 @@ class BatchingTsunagi(Tsunagi):
         assert isinstance(self.repository, _LiveRepository)
         return self.repository.live
 
-    def save(self, *objs: Any, **kwargs: Any) -> list[Any]:  # type: ignore[override]
+    def save(self, *objs: Any, **kwargs: Any) -> list[Any]:
         for obj in objs:
             if isinstance(obj, TrackedAggregate):
                 self._pending.extend(obj.collect_events())

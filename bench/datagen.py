@@ -277,10 +277,10 @@ class Generator:
             lead = topic.lead if kind == "transfer" else lead
             state = tx.AFTER.get(kind, state)
         if rng.random() < 0.5:
-            body = rng.choice(tx.COMMENTS).format(**ctx)
+            comment = rng.choice(tx.COMMENTS).format(**ctx)
             self._on(steps, self._fwd(drafted, rng.randint(1, 20)), _proposal_step(
                 self.app, self.actors[f"demo-{ward}-mayor"], proposal_id, "comment",
-                {"body": body}))
+                {"body": comment}))
         return proposal_id, title
 
     def _action(self, kind: str, ward: str, lead: str, co: list[str], ctx: dict[str, object],
