@@ -27,6 +27,7 @@ from domain.facts import NeedFacts, ProposalFacts
 from domain.metrics import (
     GROUP_BYS,
     METRIC_CLOCKS,
+    GroupMetrics,
     backlog,
     end_to_end_clock,
     proposal_clocks,
@@ -148,10 +149,18 @@ def response_payload(c: Container, group_by: str, as_of: datetime,
                      date_from: date | None = None, date_to: date | None = None
                      ) -> dict[str, Any]:
     """The body of `GET /metrics/response` (also the CLI's JSON)."""
-    proposals, needs = load_facts(c, as_of)
-    groups = response_metrics(proposals, needs, group_by, c.city, c.calendar, as_of,
-                              date_from, date_to)
+    groups = _groups(c, group_by, as_of, date_from, date_to)
     return {"group_by": group_by, "as_of": shown(as_of), "groups": [g.as_dict() for g in groups]}
+
+
+def _groups(c: Container, group_by: str, as_of: datetime, date_from: date | None = None,
+            date_to: date | None = None) -> list[GroupMetrics]:
+    """The response metrics per group, computed once per log position (see `memo`)."""
+    def compute() -> list[GroupMetrics]:
+        proposals, needs = load_facts(c, as_of)
+        return response_metrics(proposals, needs, group_by, c.city, c.calendar, as_of,
+                                date_from, date_to)
+    return c.clock_facts.memo(("response", group_by, date_from, date_to), as_of, compute)
 
 
 # ── endpoints ─────────────────────────────────────────────────────────────
@@ -178,9 +187,7 @@ def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
                              as_of: AsOf = None) -> dict[str, Any]:
     """Coefficient of variation and max/min ratio of a metric over the wards."""
     instant = resolve_as_of(c, as_of)
-    proposals, needs = load_facts(c, instant)
-    groups = response_metrics(proposals, needs, "ward", c.city, c.calendar, instant)
-    result = uniformity(groups, metric)
+    result = uniformity(_groups(c, "ward", instant), metric)
     return {"metric": metric, "as_of": shown(instant),
             "wards": [w.as_dict() for w in result.wards],
             "coefficient_of_variation": result.coefficient_of_variation,
@@ -192,10 +199,11 @@ def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
 def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> dict[str, Any]:
     """Undecided proposals by lead division and business days since submission."""
     instant = resolve_as_of(c, as_of)
-    proposals, _needs = load_facts(c, instant)
+    departments = c.clock_facts.memo(
+        ("backlog",), instant, lambda: backlog(load_facts(c, instant)[0], c.calendar, instant))
     return {"as_of": shown(instant),
             "departments": [{"department": b.department, "buckets": b.buckets}
-                            for b in backlog(proposals, c.calendar, instant)]}
+                            for b in departments]}
 
 
 #: histogram buckets of clock business days (the targets 5, 10, 30, 45, 60, 90 among them)
@@ -208,8 +216,23 @@ DAY_BUCKETS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, float("inf"))
                            **problem_responses(401, 503)})
 def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
     """Prometheus text format for operators (a bearer token is needed, as everywhere)."""
-    registry = CollectorRegistry()  # fresh per request: every figure is as of now
     now = c.now()
+    clocks = c.clock_facts.memo(("prometheus",), now, lambda: _clock_metrics(c, now))
+    registry = CollectorRegistry()  # fresh per request: positions are as of now
+    lag = Gauge("tsunagi_projection_lag_events", "Log position minus the view's position",
+                ["view"], registry=registry)
+    log_position = Gauge("tsunagi_log_position", "Position of the newest event in the log",
+                         registry=registry)
+    head = c.app.position()
+    log_position.set(head)
+    for view in c.views:
+        lag.labels(view=view.name).set(head - view.position())
+    return Response(clocks + generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _clock_metrics(c: Container, now: datetime) -> bytes:
+    """The figures computed from every fact, in Prometheus text format."""
+    registry = CollectorRegistry()
     proposals, needs = load_facts(c, now)
     open_ = Gauge("tsunagi_proposals_open", "Open proposals by lead division and status",
                   ["department", "status"], registry=registry)
@@ -219,10 +242,6 @@ def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
     days = Histogram("tsunagi_clock_business_days",
                      "Business days of stopped clocks (cancelled clocks left out)", ["clock"],
                      buckets=DAY_BUCKETS, registry=registry)
-    lag = Gauge("tsunagi_projection_lag_events", "Log position minus the view's position",
-                ["view"], registry=registry)
-    log_position = Gauge("tsunagi_log_position", "Position of the newest event in the log",
-                         registry=registry)
     for clock in METRIC_CLOCKS:
         days.labels(clock=clock)  # every series present, even with no observation
     leads: dict[str, str] = {}
@@ -240,11 +259,7 @@ def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
         reading = end_to_end_clock(need, lead, c.city, c.calendar, now)
         _observe(reading.state, reading.business_days, reading.late, lead or "none",
                  "end_to_end", overdue, days)
-    head = c.app.position()
-    log_position.set(head)
-    for view in c.views:
-        lag.labels(view=view.name).set(head - view.position())
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return generate_latest(registry)
 
 
 def _observe(state: str, business_days: int | None, late: bool | None, department: str,
