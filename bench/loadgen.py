@@ -5,8 +5,9 @@
     python -m bench.loadgen freshness --url U --token T --samples 50
 
 `ingest` posts needs from `clients` concurrent connections (asyncio + httpx);
-`queries` reads each path `repeat` times, one at a time; `freshness` posts a need
-and polls each view until the need is readable there.
+`queries` reads each path `repeat` times, one at a time (a path named
+`…_after_write` right after posting a need, so that no figure kept from before
+applies); `freshness` posts a need and polls each view until it is readable there.
 """
 
 from __future__ import annotations
@@ -95,19 +96,23 @@ async def _ingest(url: str, token: str, path: str, clients: int, requests: int,
 # ── queries ───────────────────────────────────────────────────────────────
 
 
-def _queries(url: str, token: str, paths: dict[str, str], repeat: int,
-             budget: float) -> dict[str, Any]:
+def _queries(url: str, token: str, paths: dict[str, str], repeat: int, budget: float,
+             writer_token: str) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    with httpx.Client(base_url=url, timeout=120,
-                      headers=_auth(token)) as client:
+    writer = httpx.Client(base_url=url, timeout=120, headers=_auth(writer_token))
+    with writer, httpx.Client(base_url=url, timeout=120, headers=_auth(token)) as client:
         for name, path in paths.items():
             first = client.get(path)  # warm-up, and a check that the query works at all
             latencies: list[float] = []
             spent = 0.0
             # a slow query gets fewer samples (at least 3), so that one run stays bounded
             while len(latencies) < repeat and (spent < budget or len(latencies) < 3):
+                asked = path
+                if name.endswith("_after_write"):  # a new event first: nothing kept applies
+                    position = writer.post("/api/v1/needs", json=NEED_BODY).json()["position"]
+                    asked = f"{path}{'&' if '?' in path else '?'}min_position={position}"
                 started = time.perf_counter()
-                client.get(path)
+                client.get(asked)
                 latencies.append(time.perf_counter() - started)
                 spent += latencies[-1]
             results[name] = {"path": path, "status": first.status_code,
@@ -157,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=("ingest", "queries", "freshness"))
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", default="")
+    parser.add_argument("--writer-token", default="", help="who posts the `_after_write` needs")
     parser.add_argument("--path", default="/api/v1/needs")
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200)
@@ -170,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                                      args.requests, not args.no_idempotency_key))
     elif args.mode == "queries":
         result = _queries(args.url, args.token, json.load(sys.stdin), args.repeat,
-                          args.budget)
+                          args.budget, args.writer_token)
     else:
         result = _freshness(args.url, args.token, json.load(sys.stdin), args.samples)
     print(json.dumps(result, ensure_ascii=False))

@@ -124,6 +124,8 @@ def query_paths(now: datetime) -> dict[str, str]:
     for name in ("metrics_response", "metrics_uniformity", "metrics_backlog"):
         paths[f"{name}_year_ago"] = f"{paths[name]}{'&' if '?' in paths[name] else '?'}" \
                                     f"as_of={year_ago}"
+    for name in ("metrics_response", "prometheus"):
+        paths[f"{name}_after_write"] = paths[name]
     return paths
 
 
@@ -142,7 +144,8 @@ def serve_history(store: Store, repeat: int, budget: float, samples: int,
     with servers.tsunagi(store, logs / f"serve-{store.kind}.log") as server:
         idle_rss = server.rss_mb()
         queries = run_json(["bench.loadgen", "queries", "--url", server.url, "--token", admin,
-                            "--repeat", str(repeat), "--budget", str(budget)],
+                            "--repeat", str(repeat), "--budget", str(budget),
+                            "--writer-token", room],
                            stdin=json.dumps(query_paths(datetime.now(UTC))))
         floor = queries["floor_reference_data"]["p95_ms"]
         for figures in queries.values():
