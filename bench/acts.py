@@ -37,6 +37,8 @@ class _LiveRepository(Repository[UUID]):
 class BatchingTsunagi(Tsunagi):
     """Tsunagi whose `save` collects events in memory until `flush()` writes them at once."""
 
+    name = "Tsunagi"  # the library names PostgreSQL tables after the application
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pending: list[DomainEventProtocol[UUID]] = []
