@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     sizes = [int(s) for s in (args.sizes or ("10000" if args.quick else "10000,100000"))
              .split(",")]
-    requests = args.requests or (150 if args.quick else 600)
-    repeat, budget, samples = (10, 5.0, 20) if args.quick else (30, 20.0, 50)
+    requests = args.requests or (100 if args.quick else 600)
+    repeat, budget, samples = (8, 2.0, 15) if args.quick else (30, 20.0, 50)
     clients = [int(c) for c in args.clients.split(",")]
     started, clock = datetime.now(UTC), time.perf_counter()
     stamp = started.strftime("%Y-%m-%dT%H%M")
