@@ -20,7 +20,10 @@ GOALS = {"ingest_ratio_direct_8_clients": 0.5, "rebuild_per_second": {"sqlite": 
 
 def run_json(args: list[str], store: Store | None = None, stdin: str | None = None,
              timeout: float = 3600) -> Any:
-    """Run `python -m …` in its own process and parse the JSON it prints."""
+    """Run `python -m …` in its own process and parse the JSON it prints.
+
+    Tokens go as `--token=…`: a token may start with `-`.
+    """
     done = subprocess.run([sys.executable, "-m", *args], input=stdin, capture_output=True,
                           text=True, timeout=timeout, env=store.env() if store else None,
                           check=False)
@@ -88,7 +91,7 @@ def _direct(stores: Stores, events: int) -> dict[str, Any]:
 
 
 def _load(url: str, token: str, clients: int, requests: int) -> dict[str, Any]:
-    result: dict[str, Any] = run_json(["bench.loadgen", "ingest", "--url", url, "--token", token,
+    result: dict[str, Any] = run_json(["bench.loadgen", "ingest", "--url", url, f"--token={token}",
                                        "--clients", str(clients), "--requests", str(requests)])
     return result
 
@@ -152,14 +155,14 @@ def serve_history(store: Store, repeat: int, budget: float, samples: int,
     room = servers.token_for(store, "exchange_room_staff", office="higashi-exchange-room-1")
     with servers.tsunagi(store, logs / f"serve-{store.kind}.log") as server:
         idle_rss = server.rss_mb()
-        queries = run_json(["bench.loadgen", "queries", "--url", server.url, "--token", admin,
+        queries = run_json(["bench.loadgen", "queries", "--url", server.url, f"--token={admin}",
                             "--repeat", str(repeat), "--budget", str(budget),
-                            "--writer-token", room],
+                            f"--writer-token={room}"],
                            stdin=json.dumps(query_paths(datetime.now(UTC))))
         floor = queries["floor_reference_data"]["p95_ms"]
         for figures in queries.values():
             figures["p95_ratio_to_floor"] = ratio(figures["p95_ms"], floor)
-        fresh = run_json(["bench.loadgen", "freshness", "--url", server.url, "--token", room,
+        fresh = run_json(["bench.loadgen", "freshness", "--url", server.url, f"--token={room}",
                           "--samples", str(samples)], stdin=json.dumps(FRESHNESS_VIEWS))
         for figures in fresh["views"].values():
             figures["p99_ratio_to_plain_read"] = ratio(figures["lag"]["p99_ms"],
