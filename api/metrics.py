@@ -184,8 +184,23 @@ DAY_BUCKETS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, float("inf"))
                            **problem_responses(401, 503)})
 def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
     """Prometheus text format for operators (a bearer token is needed, as everywhere)."""
-    registry = CollectorRegistry()  # fresh per request: every figure is as of now
     now = c.now()
+    clocks = c.clock_facts.memo(("prometheus",), now, lambda: _clock_metrics(c, now))
+    registry = CollectorRegistry()  # fresh per request: positions are as of now
+    lag = Gauge("tsunagi_projection_lag_events", "Log position minus the view's position",
+                ["view"], registry=registry)
+    log_position = Gauge("tsunagi_log_position", "Position of the newest event in the log",
+                         registry=registry)
+    head = c.app.position()
+    log_position.set(head)
+    for view in c.views:
+        lag.labels(view=view.name).set(head - view.position())
+    return Response(clocks + generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _clock_metrics(c: Container, now: datetime) -> bytes:
+    """The figures computed from every fact, in Prometheus text format."""
+    registry = CollectorRegistry()
     proposals, needs = queries.load_facts(c, now)
     open_ = Gauge("tsunagi_proposals_open", "Open proposals by lead division and status",
                   ["department", "status"], registry=registry)
@@ -195,10 +210,6 @@ def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
     days = Histogram("tsunagi_clock_business_days",
                      "Business days of stopped clocks (cancelled clocks left out)", ["clock"],
                      buckets=DAY_BUCKETS, registry=registry)
-    lag = Gauge("tsunagi_projection_lag_events", "Log position minus the view's position",
-                ["view"], registry=registry)
-    log_position = Gauge("tsunagi_log_position", "Position of the newest event in the log",
-                         registry=registry)
     for clock in METRIC_CLOCKS:
         days.labels(clock=clock)  # every series present, even with no observation
     leads: dict[str, str] = {}
@@ -216,11 +227,7 @@ def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
         reading = end_to_end_clock(need, lead, c.city, c.calendar, now)
         _observe(reading.state, reading.business_days, reading.late, lead or "none",
                  "end_to_end", overdue, days)
-    head = c.app.position()
-    log_position.set(head)
-    for view in c.views:
-        lag.labels(view=view.name).set(head - view.position())
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return generate_latest(registry)
 
 
 def _observe(state: str, business_days: int | None, late: bool | None, department: str,

@@ -190,25 +190,34 @@ def load_facts(c: Container, as_of: datetime) -> tuple[list[ProposalFacts], list
     return c.clock_facts.load(as_of)
 
 
+def response_groups(c: Container, group_by: str, as_of: datetime,
+                    date_from: date | None = None,
+                    date_to: date | None = None) -> list[GroupMetrics]:
+    """The response metrics per group, computed once per view position (see `memo`)."""
+    def compute() -> list[GroupMetrics]:
+        proposals, needs = load_facts(c, as_of)
+        return response_metrics(proposals, needs, group_by, c.city, c.calendar, as_of,
+                                date_from, date_to)
+    return c.clock_facts.memo(("response", group_by, date_from, date_to), as_of, compute)
+
+
 def response(c: Container, group_by: str, as_of: datetime, date_from: date | None = None,
              date_to: date | None = None) -> ResponseMetrics:
     """Counts, clocks and rates per group, as of `as_of`."""
-    proposals, needs = load_facts(c, as_of)
-    return ResponseMetrics(group_by, as_of, response_metrics(
-        proposals, needs, group_by, c.city, c.calendar, as_of, date_from, date_to))
+    return ResponseMetrics(group_by, as_of,
+                           response_groups(c, group_by, as_of, date_from, date_to))
 
 
 def ward_uniformity(c: Container, metric: str, as_of: datetime) -> UniformityReport:
     """Coefficient of variation and max/min ratio of a metric over the wards."""
-    proposals, needs = load_facts(c, as_of)
-    groups = response_metrics(proposals, needs, "ward", c.city, c.calendar, as_of)
-    return UniformityReport(as_of, uniformity(groups, metric))
+    return UniformityReport(as_of, uniformity(response_groups(c, "ward", as_of), metric))
 
 
 def department_backlog(c: Container, as_of: datetime) -> Backlog:
     """Undecided proposals by lead division and business days since submission."""
-    proposals, _needs = load_facts(c, as_of)
-    return Backlog(as_of, backlog(proposals, c.calendar, as_of))
+    departments = c.clock_facts.memo(
+        ("backlog",), as_of, lambda: backlog(load_facts(c, as_of)[0], c.calendar, as_of))
+    return Backlog(as_of, departments)
 
 
 # ── records and desks, for the pages ──────────────────────────────────────

@@ -256,9 +256,9 @@ def _group_metrics(key: str, group: _Group, city: CityData, calendar: BusinessCa
     tallies = {name: _ClockTally([]) for name in METRIC_CLOCKS}
     accepted = rejected = final = closed = transfers = 0
     scores: list[int] = []
-    for p in proposals:
+    for p in proposals:  # already as of `as_of` (response_metrics cut them)
         counts[p.status] = counts.get(p.status, 0) + 1
-        for name, reading in proposal_clocks(p, city, calendar, as_of).items():
+        for name, reading in _clocks_at(p, city, calendar, as_of).items():
             _tally(tallies[name], reading)
         accepted += p.decision == "accepted"
         rejected += p.decision == "rejected"
@@ -268,8 +268,9 @@ def _group_metrics(key: str, group: _Group, city: CityData, calendar: BusinessCa
         transfers += p.transfers
         scores += p.satisfaction
     for need in group.needs:
-        lead = leads.get(need.proposal) if need.proposal is not None else None
-        _tally(tallies["end_to_end"], end_to_end_clock(need, lead, city, calendar, as_of))
+        proposal = need.proposal
+        lead = leads.get(proposal) if proposal is not None else None
+        _tally(tallies["end_to_end"], _end_to_end_at(need, lead, city, calendar, as_of))
     return GroupMetrics(
         key=key, n=len(proposals), counts=counts,
         clocks={name: t.summary() for name, t in tallies.items()},
@@ -292,7 +293,12 @@ def _tally(tally: _ClockTally, reading: ClockReading) -> None:
 def proposal_clocks(p: ProposalFacts, city: CityData, calendar: BusinessCalendar,
                     as_of: datetime) -> dict[str, ClockReading]:
     """A proposal's three clocks at `as_of`, against its current lead division's targets."""
-    p = p.as_of(as_of)
+    return _clocks_at(p.as_of(as_of), city, calendar, as_of)
+
+
+def _clocks_at(p: ProposalFacts, city: CityData, calendar: BusinessCalendar,
+               as_of: datetime) -> dict[str, ClockReading]:
+    """`proposal_clocks` of facts already cut at `as_of`."""
     targets = city.targets_for(p.lead_department)
     return {name: read_clock(facts, getattr(targets, name), calendar, as_of)
             for name, facts in p.clock_facts().items()}
@@ -305,7 +311,12 @@ def end_to_end_clock(need: NeedFacts, lead: str | None, city: CityData,
     The target is the end-to-end target of `lead` (the lead division of the need's
     proposal), or the city's default when the need is in no proposal.
     """
-    need = need.as_of(as_of)
+    return _end_to_end_at(need.as_of(as_of), lead, city, calendar, as_of)
+
+
+def _end_to_end_at(need: NeedFacts, lead: str | None, city: CityData,
+                   calendar: BusinessCalendar, as_of: datetime) -> ClockReading:
+    """`end_to_end_clock` of facts already cut at `as_of`."""
     target = (city.targets_for(lead) if lead is not None else city.default_targets).end_to_end
     start = need.observed_on
     due_on = calendar.add_business_days(start, target)

@@ -10,14 +10,17 @@ to it; a subject (proposal or need) with no fact yet at that instant is left out
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Transcoder
 
 from domain.application import event_type_name
+from domain.calendar import date_jst
 from domain.facts import Fact, NeedFacts, ProposalFacts, facts_of
 from domain.need import Need
 from domain.proposal import Proposal
@@ -28,6 +31,9 @@ from projections.base import Event, View
 _NOT_DATA = frozenset({"originator_id", "originator_version", "timestamp",
                        "originator_topic", "effective_at", "actor"})
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+#: figures kept by `memo` (a few groupings, as of now and a few past instants)
+MEMO_SIZE = 64
+T = TypeVar("T")
 
 
 def at_text(instant: datetime) -> str:
@@ -87,6 +93,8 @@ class ClockFactsView(View):
     def __init__(self, db: Database, transcoder: Transcoder) -> None:
         super().__init__(db, transcoder)
         self._positions: dict[int, int] = {}
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     # ── keeping the facts ─────────────────────────────────────────────────
 
@@ -152,10 +160,13 @@ class ClockFactsView(View):
         with self.db.transaction() as tx:
             tx.execute(sql, params)
             rows = tx.fetchall()
+        # one JSON document for every value: a single parse instead of one per row
+        values = _decode_value("[" + ",".join(row[5] for row in rows) + "]")
         grouped: dict[str, tuple[str, str, list[Fact]]] = {}
-        for subject, kind, subject_ward, at, fact_kind, value in rows:
+        for (subject, kind, subject_ward, at, fact_kind, _), value in zip(rows, values,
+                                                                          strict=True):
             entry = grouped.setdefault(subject, (kind, subject_ward, []))
-            entry[2].append(Fact(_at(at), fact_kind, _decode_value(value)))
+            entry[2].append(Fact(_at(at), fact_kind, value))
         proposals: list[ProposalFacts] = []
         needs: list[NeedFacts] = []
         for subject, (kind, subject_ward, facts) in grouped.items():
@@ -164,6 +175,49 @@ class ClockFactsView(View):
             else:
                 needs.append(NeedFacts(subject, subject_ward, tuple(facts)))
         return proposals, needs
+
+    def snapshot(self, as_of: datetime) -> tuple[int, str]:
+        """What a figure computed from the facts as of `as_of` depends on.
+
+        The view's position, and the instant; but once `as_of` is past every fact,
+        the facts read are all of them and clocks count whole JST days, so any
+        instant of the same day gives the same figures.
+        """
+        with self.db.transaction() as tx:
+            position = self._position(tx)
+            tx.execute("SELECT MAX(at) FROM clock_facts_facts")
+            row = tx.fetchone()
+        newest = row[0] if row else None
+        at = at_text(as_of)
+        return position, (f"day {date_jst(as_of)}" if newest is None or at >= newest
+                          else f"at {at}")
+
+    def drop(self) -> None:
+        super().drop()
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop every figure kept by `memo`."""
+        with self._memo_lock:
+            self._memo.clear()
+
+    def memo(self, key: Hashable, as_of: datetime, compute: Callable[[], T]) -> T:
+        """`compute()`, kept until the view moves on: figures over every fact, computed
+        once per log position (and JST day), not once per request."""
+        snapshot = (key, *self.snapshot(as_of))
+        with self._memo_lock:
+            if snapshot in self._memo:
+                self._memo.move_to_end(snapshot)
+                return self._memo[snapshot]
+        value = compute()
+        # kept only if the follower did not move during the computation, so that
+        # the figures under a position are exactly those of that position
+        if (key, *self.snapshot(as_of)) == snapshot:
+            with self._memo_lock:
+                self._memo[snapshot] = value
+                while len(self._memo) > MEMO_SIZE:
+                    self._memo.popitem(last=False)
+        return value
 
     def proposal_facts(self, proposal_id: str, as_of: datetime | None = None,
                        ) -> ProposalFacts | None:

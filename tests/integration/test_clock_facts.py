@@ -19,6 +19,7 @@ from domain.calendar import JST
 from domain.clocks import CLOCKS, proposal_clocks, read_clock
 from domain.facts import Fact, NeedFacts, ProposalFacts, facts_of
 from domain.need import Need
+from domain.permissions import Actor, Role
 from domain.proposal import Proposal
 from infra.demo import load_demo
 from infra.settings import Settings
@@ -129,3 +130,24 @@ def test_proposal_facts_reads_one_proposal(container: Container) -> None:
         assert c.clock_facts.proposal_facts(facts.id, as_of=MIDDLE) == (
             facts.as_of(MIDDLE) if facts.as_of(MIDDLE).facts else None)
     assert c.clock_facts.proposal_facts("00000000-0000-0000-0000-000000000000") is None
+
+
+def test_kept_figures_are_computed_again_once_the_view_moves_on(container: Container) -> None:
+    c = container
+    computed: list[int] = []
+
+    def figure() -> int:
+        computed.append(c.clock_facts.position())
+        return len(computed)
+
+    assert c.clock_facts.memo("figure", NOW, figure) == 1
+    later_same_day = NOW + timedelta(hours=1)  # past every fact: the same JST day's figure
+    assert c.clock_facts.memo("figure", later_same_day, figure) == 1
+    assert c.clock_facts.memo("figure", MIDDLE, figure) == 2  # a past instant: its own figure
+    need = c.app.get_need(UUID(c.clock_facts.load()[1][0].id))
+    staff = Actor(f"test-{need.ward}-staff", "区職員", Role.WARD_STAFF, ward=need.ward)
+    c.app.act_on_need(staff, need.id, "amend", effective_at=NOW,
+                      changes={"residents_affected": 7})
+    c.follower.catch_up()
+    assert c.clock_facts.memo("figure", NOW, figure) == 3
+    assert computed[-1] > computed[0]

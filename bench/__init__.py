@@ -1,0 +1,1 @@
+"""Benchmarks: a load generator, a data generator, measurements and their results."""
