@@ -98,7 +98,7 @@ def record_observation(indicator_id: str, body: ObservationIn, c: ContainerDep,
 @router.get("/{indicator_id}/observations", response_model=ObservationsOut,
             dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
 def observations(indicator_id: str, c: ContainerDep, _: ActorDep, as_of: AsOf = None,
-                 fiscal_year: Annotated[StrictInt | None, Query(
+                 fiscal_year: Annotated[int | None, Query(
                      ge=limits.FIRST_YEAR, le=limits.LAST_YEAR)] = None) -> dict[str, Any]:
     """The history of an indicator's observations, oldest first, as known at `as_of`.
 
