@@ -7,7 +7,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api import indicators, metrics, needs, pages, problems, proposals, reference, views
+from api import (
+    indicators,
+    metrics,
+    needs,
+    pages,
+    plan_metrics,
+    problems,
+    proposals,
+    reference,
+    views,
+)
 from api.middleware import BodyLimit, Idempotency
 from api.render import RoundedJSONResponse
 from wiring.bootstrap import Container, build
@@ -48,6 +58,7 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
     v1.include_router(proposals.router)
     v1.include_router(views.router)
     v1.include_router(metrics.router)
+    v1.include_router(plan_metrics.router)
     v1.include_router(indicators.router)
     app.include_router(v1)
     app.include_router(metrics.operations)  # GET /metrics (Prometheus; token required)
