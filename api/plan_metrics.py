@@ -113,7 +113,7 @@ def plan_progress_csv(c: Container, report: PlanProgress) -> bytes:
         name = goal.name_ja if goal else row.goal
         indicators = "; ".join(
             f"{i.indicator}={_number(i.value)}/{_number(i.previous)}"
-            f"{'' if i.better is None else ' ↑良' if i.better else ' ↓悪'}"
+            f"{'' if i.better is None else ' 改善' if i.better else ' 悪化'}"
             for i in row.indicators)
         writer.writerow([row.goal, name if row.chapter is None else f"　{name}",
                          row.needs_heard, row.proposals_made, row.accepted, row.budgeted,

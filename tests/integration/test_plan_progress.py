@@ -24,6 +24,8 @@ Fiscal year 2025 (1 Apr 2025 – 31 Mar 2026), 東区, lead division transport-p
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,6 +41,7 @@ from domain.permissions import Actor, Role
 from domain.plan_progress import GoalProgress
 from infra.settings import Settings
 from wiring.bootstrap import Container, build
+from wiring.cli import main
 
 NOW = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)
 STAFF = Actor("u-staff", "東区職員", Role.WARD_STAFF, ward="higashi")
@@ -172,3 +175,18 @@ def test_needs_per_school_district_count_rate_and_silence(container: Container) 
     earlier = queries.needs_by_school_district(container, date(2025, 3, 1),
                                                date(2025, 3, 31), "higashi")
     assert earlier.without_district == 1 and all(r.silent for r in earlier.rows)
+
+
+def test_the_plan_report_command_writes_csv_for_excel(
+        container: Container, monkeypatch: pytest.MonkeyPatch,
+        capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    monkeypatch.setenv("TSUNAGI_DATA_DIR", str(container.settings.data_dir))
+    monkeypatch.setenv("TSUNAGI_DATABASE_URL", container.settings.database_url or "")
+    assert main(["metrics", "plan-report", "--fiscal-year", "2025",
+                 "--as-of", "2026-03-20T12:00:00+09:00"]) == 0
+    raw = capsysbinary.readouterr().out
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = {r[0]: r for r in csv.reader(io.StringIO(raw.decode("utf-8-sig")))}
+    assert rows["6-5"][2:8] == ["2", "2", "1", "1", "3000000", "1"]
+    assert rows["6-5-2"][8:10] == ["0.5", "4"]
+    assert "road-repair-backlog=26/30 改善" in rows["6-5-2"][10]
