@@ -46,7 +46,6 @@ FIELDS: dict[str, tuple[str, str]] = {
     "min_position": ("min_position", "min_position"), "as_of": ("基準日時", "as_of"),
     "since": ("開始日", "since"), "until": ("終了日", "until"), "q": ("検索語", "q"),
     "indicator": ("指標", "indicator"), "value": ("値", "value"),
-    "observation_source": ("出典", "source"),
 }
 
 #: units of indicators (domain/indicators.py) → (Japanese, English)

@@ -45,6 +45,20 @@ def _day(value: str | None, field: str) -> date | None:
         raise InvalidCommand(field, "wrong_type", expected="date") from None
 
 
+def _short(goal: str, name: str, ja: bool) -> str:
+    """A chart label that fits beside the bars: the id and the name's beginning."""
+    limit = 7 if ja else 14
+    return f"{goal} {name[:limit]}…" if len(name) > limit else f"{goal} {name}"
+
+
+def _note(note: str | None, ja: bool) -> str | None:
+    """The half of a "Japanese / English" note in the page's language."""
+    if note is None or " / " not in note:
+        return note
+    ja_part, en_part = note.split(" / ", 1)
+    return ja_part if ja else en_part
+
+
 @router.get("/dashboard/plan-progress")
 def plan_progress_page(request: Request, fiscal_year: Text = None,
                        as_of: Text = None) -> Response:
@@ -60,8 +74,8 @@ def plan_progress_page(request: Request, fiscal_year: Text = None,
     ja = lang == "ja"
     chart = bar_chart("plan", f"{fy}年度 施策別の把握ニーズ数" if ja
                       else f"Needs heard per measure, fiscal year {fy}",
-                      [Bar(name("plan_goal", r.goal), r.needs_heard, r.needs_heard == 0)
-                       for r in report.rows if r.chapter is not None],
+                      [Bar(_short(r.goal, name("plan_goal", r.goal), ja), r.needs_heard,
+                           r.needs_heard == 0) for r in report.rows if r.chapter is not None],
                       "件" if ja else "", "※ ニーズなし" if ja else "※ no need heard")
     return render(request, "plan_progress.html", actor=actor, report=report, chart=chart,
                   fy=fy, as_of=instant, as_of_value=as_of or "",
@@ -115,6 +129,7 @@ def school_districts_page(request: Request, since: Text = None, until: Text = No
                        for r in voices.rows], "",
                       "※ この期間にニーズなし" if ja else "※ no need heard in the period")
     return render(request, "school_districts.html", actor=actor, voices=voices, chart=chart,
+                  note=_note(voices.residents_note, ja),
                   since=start.isoformat(), until=end.isoformat(), ward=chosen or "",
                   wards=c.city.wards, today=datetime.now(JST).date().isoformat())
 

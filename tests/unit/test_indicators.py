@@ -4,11 +4,13 @@ declared indicators, each value fitting its unit, each observation where its sco
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from api.indicators import ObservationIn
 from api.messages import Messages
 from domain.errors import InvalidCommand, NotPermitted, UnknownReference
 from domain.indicators import Unit
@@ -168,3 +170,8 @@ def test_an_observation_may_be_dated_in_the_past_but_not_the_future(world: World
     with pytest.raises(InvalidCommand) as caught:
         observe(world, effective_at=world.clock() + timedelta(hours=1))
     assert caught.value.reason == "future_instant"
+
+
+def test_the_http_body_of_an_observation_names_the_command_s_fields() -> None:
+    own = {f.name for f in dataclasses.fields(RecordObservation)} - {"indicator"}
+    assert set(ObservationIn.model_fields) == own  # the indicator comes from the path
