@@ -270,12 +270,14 @@ class _Plan:
                         indicator=indicator.id, fiscal_year=fy, ward=ward,
                         school_district=district, value=value,
                         source=f"{fy}年度 市民アンケート・活動記録（デモ）")
-                    self._on(day, self._observe(monitor, command))
+                    key = f"observation/{indicator.id}/{fy}/{ward or district or 'city'}"
+                    self._on(day, self._observe(monitor, command, uuid5(DEMO_NAMESPACE, key)))
 
-    def _observe(self, monitor: Actor, command: RecordObservation) -> Step:
+    def _observe(self, monitor: Actor, command: RecordObservation, ident: UUID) -> Step:
+        # A fixed id per observation, so the same seed gives the same history.
         def step(when: datetime) -> object:
             dated = dataclasses.replace(command, effective_at=when)
-            return self.app.record_observation(monitor, dated)
+            return self.app.record_observation(monitor, dated, ident)
         return step
 
     def _need(self, ward: str, topic: tx.Topic, recorded: date, triaged: date | None,
