@@ -7,7 +7,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api import docs, metrics, needs, openapi, pages, problems, proposals, reference, views
+from api import (
+    docs,
+    indicators,
+    metrics,
+    needs,
+    openapi,
+    pages,
+    plan_metrics,
+    problems,
+    proposals,
+    reference,
+    views,
+)
 from api.middleware import BodyLimit, HeadAsGet, Idempotency
 from api.render import RoundedJSONResponse
 from wiring.bootstrap import Container, build
@@ -65,6 +77,8 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
     v1.include_router(proposals.router)
     v1.include_router(views.router)
     v1.include_router(metrics.router)
+    v1.include_router(plan_metrics.router)
+    v1.include_router(indicators.router)
     app.include_router(v1)
     app.include_router(metrics.operations)  # GET /metrics (Prometheus; token required)
     pages.install(app)  # the staff pages (HTML, session cookie) beside the JSON API

@@ -45,6 +45,14 @@ FIELDS: dict[str, tuple[str, str]] = {
     "changes": ("変更内容", "changes"), "limit": ("件数", "limit"),
     "min_position": ("min_position", "min_position"), "as_of": ("基準日時", "as_of"),
     "since": ("開始日", "since"), "until": ("終了日", "until"), "q": ("検索語", "q"),
+    "indicator": ("指標", "indicator"), "value": ("値", "value"),
+}
+
+#: units of indicators (domain/indicators.py) → (Japanese, English)
+UNITS: dict[str, tuple[str, str]] = {
+    "percent": ("割合（%）", "percent"), "count": ("件数", "count"),
+    "per_1000_residents": ("住民千人あたり", "per 1,000 residents"),
+    "score_1_5": ("1〜5の評点", "score 1–5"), "yen": ("円", "yen"),
 }
 
 STATUSES: dict[str, tuple[str, str]] = {
@@ -77,6 +85,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "transfer": ("主務課の変更", "transfer"), "evaluate": ("評価", "evaluate"),
     "comment": ("コメント", "comment"), "notice": ("事前通知", "notice"),
     "erase-personal-data": ("個人情報の消去", "erase personal data"),
+    "record-observation": ("指標の観測値の記録", "record an indicator observation"),
     "read-personal-data": ("個人情報の閲覧", "read personal data"),
 }
 
@@ -85,6 +94,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "ward": ("区", "ward"), "office": ("窓口", "office"), "department": ("課", "division"),
     "school_district": ("校区", "school district"), "policy_area": ("政策分野", "policy area"),
     "plan_goal": ("総合計画の施策", "plan goal"), "bureau": ("局", "bureau"),
+    "indicator": ("指標", "indicator"), "observation": ("指標の観測値", "observation"),
 }
 
 EXPECTED: dict[str, tuple[str, str]] = {
@@ -154,6 +164,19 @@ REASONS: dict[str, tuple[str, str]] = {
                         "the period may span at most {days} days"),
     "missing_version": ("フォームに版がありません。ページを読み込み直してください",
                         "the form carries no version; reload the page"),
+    "wrong_unit": ("「{field}」は指標の単位（{unit}）に合いません: {min}から{max}までの"
+                   "数値{whole}で指定してください",
+                   "{field} does not fit the indicator's unit ({unit}): a number from {min}"
+                   " to {max}{whole}"),
+    "scope_needs_ward": ("この指標は区ごとに測ります。「区」を指定してください（校区は不可）",
+                         "this indicator is measured per ward: name the ward (and no school"
+                         " district)"),
+    "scope_needs_district": ("この指標は校区ごとに測ります。「校区」を指定してください",
+                             "this indicator is measured per school district: name it"),
+    "scope_is_city": ("この指標は市全体で測ります。区や校区は指定できません",
+                      "this indicator is city-wide: name neither ward nor school district"),
+    "future_fiscal_year": ("「{field}」（{value}年度）はまだ始まっていません（今は{current}年度）",
+                           "{field} {value} has not begun (it is fiscal year {current})"),
     "invalid": ("「{field}」の値が正しくありません", "{field} is not valid"),
 }
 
@@ -278,6 +301,11 @@ class Messages:
             return self.name("department", str(value), lang)
         if key == "expected":
             return label(EXPECTED, str(value), lang)
+        if key == "unit":
+            return label(UNITS, str(value), lang)
+        if key == "whole":
+            return (("（整数）" if lang == "ja" else ", a whole number") if value == "yes"
+                    else "")
         if key in ("choices", "amendable") and isinstance(value, Sequence):
             table = STATUSES if key == "choices" else FIELDS
             return "、".join(
@@ -304,6 +332,7 @@ class Messages:
             perm.CO: ("関係課の担当者", "reviewers of a co-division"),
             perm.ANY_REVIEWER: ("本庁各課の担当者", "division reviewers"),
             perm.NOT_MONITOR: ("モニタリング担当以外の職員", "any role but monitor"),
+            perm.MONITORING: ("モニタリング担当", "monitors"),
         }
         return pick(texts.get(rule, (rule, rule)), lang)
 

@@ -42,6 +42,7 @@ from domain.commands import Command as DomainCommand
 from domain.commands import Reporter as DomainReporter
 from domain.need import Need
 from domain.permissions import Actor
+from domain.states import NeedStatus
 from projections.base import InvalidCursor
 from projections.needs_index import NeedFilter
 from wiring.bootstrap import Container
@@ -165,10 +166,10 @@ def record_need(body: NeedIn, c: ContainerDep, actor: ActorDep,
             responses=problem_responses(401, 422, 503))
 def list_needs(
     c: ContainerDep, actor: ActorDep,
-    ward: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies defaults
-    office: Annotated[list[str], Query()] = [],  # noqa: B006
-    status: Annotated[list[str], Query()] = [],  # noqa: B006
-    policy_area: Annotated[list[str], Query()] = [],  # noqa: B006
+    ward: Annotated[list[Ref], Query()] = [],  # noqa: B006 — FastAPI copies defaults
+    office: Annotated[list[Ref], Query()] = [],  # noqa: B006
+    status: Annotated[list[NeedStatus], Query()] = [],  # noqa: B006
+    policy_area: Annotated[list[Ref], Query()] = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=200, description="substring of title or"
                                                                " description (NFKC)")] = None,
     observed_from: QueryDate | None = None,
@@ -177,7 +178,8 @@ def list_needs(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """Needs, newest first, from the needs view (personal data is never listed)."""
-    flt = NeedFilter(ward, office, status, policy_area, q, observed_from, observed_to)
+    flt = NeedFilter(ward, office, [s.value for s in status], policy_area, q, observed_from,
+                     observed_to)
     items, next_cursor = c.needs_index.list(flt, limit, cursor)
     return {"items": [need_out(n, None, None, c.app.permitted_actions(actor, n)) for n in items],
             "next_cursor": next_cursor}

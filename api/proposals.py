@@ -36,6 +36,7 @@ from domain.commands import Command as DomainCommand
 from domain.permissions import Actor
 from domain.proposal import Proposal
 from domain.proposal_commands import PROPOSAL_COMMANDS, AmendProposal, DraftProposal
+from domain.states import ProposalStatus
 from projections.proposals_index import ProposalFilter
 from wiring.bootstrap import Container
 
@@ -159,9 +160,9 @@ class EvaluateIn(Command):
     """How residents or the council judged the outcome."""
 
     satisfaction: Satisfaction
-    indicators: Annotated[dict[Ref, Number | Annotated[str, Field(
-                              max_length=500, pattern=limits.TEXT_PATTERN)]],
-                          Field(max_length=limits.LIST_MAX)] | None = None
+    indicators: Annotated[dict[Ref, Number], Field(
+        max_length=limits.LIST_MAX, description="declared indicator id → value in its unit",
+        json_schema_extra={"additionalProperties": False})] | None = None
     note: str | None = OptionalText
 
 
@@ -211,18 +212,19 @@ def create_proposal(body: ProposalIn, c: ContainerDep, actor: ActorDep,
             responses=problem_responses(401, 422, 503))
 def list_proposals(
     c: ContainerDep, actor: ActorDep,
-    ward: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI copies defaults
-    lead_department: Annotated[list[str], Query()] = [],  # noqa: B006
-    department: Annotated[list[str], Query(description="lead or co")] = [],  # noqa: B006
-    status: Annotated[list[str], Query()] = [],  # noqa: B006
-    policy_area: Annotated[list[str], Query()] = [],  # noqa: B006
+    ward: Annotated[list[Ref], Query()] = [],  # noqa: B006 — FastAPI copies defaults
+    lead_department: Annotated[list[Ref], Query()] = [],  # noqa: B006
+    department: Annotated[list[Ref], Query(description="lead or co")] = [],  # noqa: B006
+    status: Annotated[list[ProposalStatus], Query()] = [],  # noqa: B006
+    policy_area: Annotated[list[Ref], Query()] = [],  # noqa: B006
     fiscal_year: Annotated[list[FiscalYear], Query(description="of submission")] = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """Proposals, newest first, from the proposals view."""
-    flt = ProposalFilter(ward, lead_department, department, status, policy_area, fiscal_year, q)
+    flt = ProposalFilter(ward, lead_department, department, [s.value for s in status],
+                         policy_area, fiscal_year, q)
     items, next_cursor = c.proposals_index.list(flt, limit, cursor)
     now = c.now()
     return {"items": [proposal_out(p, c.city, c.calendar, now, None,

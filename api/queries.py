@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.clocks import ClockReading, proposal_clock_facts, proposal_clocks
+from domain.district_voices import DistrictVoices, district_voices
 from domain.errors import NotFound, UnknownReference
 from domain.facts import NeedFacts, ProposalFacts
 from domain.metrics import (
@@ -25,8 +26,10 @@ from domain.metrics import (
 )
 from domain.need import Need
 from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, permits
+from domain.plan_progress import NeedItem, PlanProgress, ProposalItem, plan_progress
 from domain.proposal import Proposal
 from projections.department_queue import QueueItem
+from projections.indicator_observations import latest_per_place
 from projections.needs_index import NeedFilter
 from projections.proposals_index import ProposalFilter
 from projections.ward_feedback import FeedbackItem
@@ -293,3 +296,49 @@ def fresh_views(c: Container) -> bool:
     """Let the views catch up with the log, briefly, so a page shows what was just written
     (a list read straight after a redirect); False if they are still behind."""
     return c.follower.wait_for(c.app.position(), FRESH_WAIT_SECONDS)
+
+
+# ── monitoring tied to the comprehensive plan (issue 11) ─────────────────
+
+
+def _every(listing: Any, flt: Any) -> list[Any]:
+    """Every item of a paged view list."""
+    items, cursor = listing(flt, 500, None)
+    while cursor is not None:
+        more, cursor = listing(flt, 500, cursor)
+        items.extend(more)
+    return items
+
+
+def indicator_values(c: Container, as_of: datetime) -> dict[str, dict[int, list[float]]]:
+    """Per indicator and fiscal year, each place's latest value known at `as_of`."""
+    values: dict[str, dict[int, list[float]]] = {}
+    for indicator in c.city.indicators:
+        rows = latest_per_place(c.indicator_observations.history(indicator.id, as_of))
+        by_year = values.setdefault(indicator.id, {})
+        for row in rows:
+            by_year.setdefault(row.fiscal_year, []).append(row.value)
+    return values
+
+
+def plan_progress_report(c: Container, fiscal_year: int, as_of: datetime) -> PlanProgress:
+    """The plan progress report: facts as of `as_of`, goals as the records name them now."""
+    proposal_facts, need_facts = load_facts(c, as_of)
+    need_goals = {str(n.id): tuple(n.plan_goals)
+                  for n in _every(c.needs_index.list, NeedFilter())}
+    proposals = {str(p.id): p for p in _every(c.proposals_index.list, ProposalFilter())}
+    needs = [NeedItem(f, need_goals.get(f.id, ())) for f in need_facts]
+    items = [ProposalItem(f, tuple(proposals[f.id].plan_goals),
+                          proposals[f.id].budget.get("budgeted_jpy"))
+             for f in proposal_facts if f.id in proposals]
+    return plan_progress(c.city, fiscal_year, as_of, needs, items, indicator_values(c, as_of))
+
+
+def needs_by_school_district(c: Container, since: date, until: date,
+                             ward: str | None = None) -> DistrictVoices:
+    """Needs observed from `since` to `until` (inclusive) per school district."""
+    if ward is not None and c.city.ward(ward) is None:
+        raise UnknownReference("ward", ward)
+    needs = _every(c.needs_index.list, NeedFilter(ward=[ward] if ward else []))
+    return district_voices(c.city, ((n.ward, n.school_district, n.observed_on) for n in needs),
+                           since, until, ward)

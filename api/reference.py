@@ -78,3 +78,14 @@ def plan_goals(c: ContainerDep, _: ActorDep, limit: Limit = 50,
                cursor: str | None = None) -> dict[str, Any]:
     """Chapters and measures of the comprehensive plan."""
     return _page(_rows(c.city.plan_goals), limit, cursor)
+
+
+@router.get("/indicators")
+def indicators(c: ContainerDep, _: ActorDep, plan_goal: str | None = None, limit: Limit = 50,
+               cursor: str | None = None) -> dict[str, Any]:
+    """Declared indicators: unit, better direction, plan goals measured and scope."""
+    rows = [r for r in _rows(c.city.indicators)
+            if plan_goal is None or plan_goal in r["plan_goals"]]
+    for row in rows:
+        row["plan_goals"] = list(row["plan_goals"])
+    return _page(rows, limit, cursor)

@@ -60,7 +60,8 @@ def _known_year(value: datetime) -> datetime:
     return value
 
 
-def _whole(value: Any) -> Any:
+def whole_number(value: Any) -> Any:
+    """A JSON integer, 5.0 included; never a boolean or a text."""
     if isinstance(value, bool | str):
         raise PydanticCustomError("int_type", "a whole number")
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
@@ -86,10 +87,10 @@ Number = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
 # JSON integers (JSON Schema counts 5.0 as one too), never a boolean or a text; the bounds
 # sit inside the validator so that the schema states them.
 Year = Annotated[int, Field(ge=limits.FIRST_YEAR, le=limits.LAST_YEAR),
-                 BeforeValidator(_whole)]
-Yen = Annotated[int, Field(ge=0, le=limits.YEN_MAX), BeforeValidator(_whole)]
-Residents = Annotated[int, Field(ge=0, le=limits.RESIDENTS_MAX), BeforeValidator(_whole)]
-Satisfaction = Annotated[int, Field(ge=1, le=5), BeforeValidator(_whole)]
+                 BeforeValidator(whole_number)]
+Yen = Annotated[int, Field(ge=0, le=limits.YEN_MAX), BeforeValidator(whole_number)]
+Residents = Annotated[int, Field(ge=0, le=limits.RESIDENTS_MAX), BeforeValidator(whole_number)]
+Satisfaction = Annotated[int, Field(ge=1, le=5), BeforeValidator(whole_number)]
 Ref = Annotated[str, Field(min_length=1, max_length=limits.REF_MAX,
                            pattern=limits.REF_PATTERN)]
 Refs = Annotated[list[Ref], Field(max_length=limits.LIST_MAX)]

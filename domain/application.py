@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from domain.base import TrackedAggregate
+from domain.base import Outcome, TrackedAggregate
 from domain.calendar import BusinessCalendar, date_jst
 from domain.commands import (
     NEED_COMMANDS,
@@ -40,6 +40,7 @@ from domain.errors import (
     VersionMismatch,
 )
 from domain.need import Need
+from domain.observation_acts import ObservationActs
 from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, permits, require
 from domain.ports import Clock, PersonalDataVault
 from domain.proposal import Proposal
@@ -72,14 +73,6 @@ class DateAsISO(Transcoding):
 
 
 @dataclass(frozen=True)
-class Outcome(Generic[T]):
-    """What a command returns: the aggregate as it now stands, and the log position."""
-
-    aggregate: T
-    position: int
-
-
-@dataclass(frozen=True)
 class HistoryEntry:
     """One event of an aggregate's history, for people to read."""
 
@@ -101,7 +94,7 @@ def event_type_name(event: object) -> str:
     return type(event).__qualname__.replace(".", "")
 
 
-class Tsunagi(ProposalActs, Application[UUID]):
+class Tsunagi(ProposalActs, ObservationActs, Application[UUID]):
     """Needs and proposals of one city, with their use cases."""
 
     name = "Tsunagi"

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from eventsourcing.domain import Aggregate
 
 from domain.errors import ActionNotAllowed, EffectiveAtBeforePrevious
 from domain.states import Transition, allowed_actions
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What a command returns: the aggregate as it now stands, and the log position."""
+
+    aggregate: T
+    position: int
 
 
 class TrackedAggregate(Aggregate):

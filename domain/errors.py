@@ -65,6 +65,7 @@ BUSINESS_RULES: dict[str, str] = {
     "period_too_long": "period-too-long",
     "blank": "blank-text",
     "control_character": "control-character",
+    "wrong_unit": "indicator-unit-mismatch",
 }
 
 

@@ -66,6 +66,7 @@ LEAD = "reviewer of the lead division"
 CO = "reviewer of a co-division"
 ANY_REVIEWER = "any division reviewer"
 NOT_MONITOR = "any role but monitor"
+MONITORING = "monitor"
 
 NEED_RULES: dict[str, tuple[str, ...]] = {
     "record": (OFFICE, WARD),
@@ -102,6 +103,10 @@ PROPOSAL_RULES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: indicator observations are the monitors' (and admins') to record
+OBSERVATION_RULES: dict[str, tuple[str, ...]] = {"record": (MONITORING,)}
+
+
 @dataclass(frozen=True)
 class Scope:
     """What an act touches: the ward, office and divisions it belongs to."""
@@ -127,6 +132,8 @@ def _satisfies(actor: Actor, rule: str, scope: Scope) -> bool:
         return actor.role == Role.DEPARTMENT_REVIEWER
     if rule == NOT_MONITOR:
         return actor.role != Role.MONITOR
+    if rule == MONITORING:
+        return actor.role == Role.MONITOR
     raise AssertionError(rule)
 
 

@@ -20,11 +20,13 @@ from domain.proposal import Proposal
 from domain.proposal_commands import (
     AmendProposal,
     Comment,
+    Evaluate,
     MergeProposal,
     Notice,
     RequestInfo,
     Withdraw,
 )
+from domain.reference import CityData
 from domain.states import NeedStatus
 
 
@@ -32,6 +34,7 @@ class ProposalActs:
     """The proposal half of the application's use cases (mixed into `Tsunagi`)."""
 
     if TYPE_CHECKING:  # provided by the application
+        city: CityData
         def get_need(self, need_id: UUID) -> Need: ...
         def get_proposal(self, proposal_id: UUID) -> Proposal: ...
         def _proposable_needs(self, ward: str, need_ids: Any) -> list[Need]: ...
@@ -103,9 +106,22 @@ class ProposalActs:
                              effective_at=when, actor=actor.id)
         return []
 
+    def _evaluate(self, proposal: Proposal, command: Command, when: datetime,
+                  actor: Actor) -> list[TrackedAggregate]:
+        assert isinstance(command, Evaluate)
+        values: dict[str, float] = {}
+        for name, value in (command.indicators or {}).items():
+            indicator = self.city.indicator(name)
+            assert indicator is not None  # admitted: every name is a declared indicator
+            values[name] = indicator.check_value(value, f"indicators.{name}")
+        proposal.evaluate(command.satisfaction, values if command.indicators is not None
+                          else None, command.note, effective_at=when, actor=actor.id)
+        return []
+
     _PROPOSAL_ACTS: ClassVar[dict[type[Command], Callable[..., list[TrackedAggregate]]]] = {
         AmendProposal: _amend, MergeProposal: _merge, Withdraw: _withdraw,
         Feedback: _feedback, RequestInfo: _request_info, Comment: _comment, Notice: _notice,
+        Evaluate: _evaluate,
     }
 
     def _amend_draft(self, proposal: Proposal, changes: dict[str, Any], when: datetime,

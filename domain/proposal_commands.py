@@ -261,6 +261,10 @@ class Evaluate(Command):
         self._set("indicators", v.indicators(self.indicators))
         self._set("note", v.optional_text(self.note, "note"))
 
+    def references(self) -> Iterable[Ref]:
+        # Only declared indicators; the application then checks each value's unit.
+        return (("indicator", name, f"indicators.{name}") for name in self.indicators or {})
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Comment(Command):

@@ -1,4 +1,7 @@
-"""City reference data: wards, offices, school districts, divisions, policy areas, plan goals."""
+"""City reference data: wards, offices, school districts, divisions, policy areas, plan goals.
+
+Indicators have their own module (`domain/indicators.py`); they are read here with the rest.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from domain.indicators import Indicator, build_indicators
 
 OFFICE_KINDS: tuple[str, ...] = (
     "ward_office",
@@ -71,6 +76,8 @@ class SchoolDistrict:
     ward: str
     name_ja: str
     name_en: str
+    #: residents living in the district, where the city's file gives it
+    residents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,9 @@ class CityData:
     policy_areas: tuple[PolicyArea, ...]
     plan_goals: tuple[PlanGoal, ...]
     default_targets: Targets = Targets()
+    indicators: tuple[Indicator, ...] = ()
+    #: where the residents per school district come from (e.g. "demo figures")
+    residents_note: str | None = None
     _wards: dict[str, Ward] = field(init=False, repr=False, compare=False)
     _offices: dict[str, Office] = field(init=False, repr=False, compare=False)
     _school_districts: dict[str, SchoolDistrict] = field(init=False, repr=False, compare=False)
@@ -141,6 +151,7 @@ class CityData:
     _departments: dict[str, Department] = field(init=False, repr=False, compare=False)
     _policy_areas: dict[str, PolicyArea] = field(init=False, repr=False, compare=False)
     _plan_goals: dict[str, PlanGoal] = field(init=False, repr=False, compare=False)
+    _indicators: dict[str, Indicator] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Frozen, so the lookup tables are set once here, bypassing __setattr__.
@@ -152,6 +163,7 @@ class CityData:
             "departments",
             "policy_areas",
             "plan_goals",
+            "indicators",
         ):
             object.__setattr__(self, f"_{name}", _index(getattr(self, name)))
 
@@ -182,6 +194,14 @@ class CityData:
     def plan_goal(self, id: str) -> PlanGoal | None:
         """The plan chapter or measure with this id, or None."""
         return self._plan_goals.get(id)
+
+    def indicator(self, id: str) -> Indicator | None:
+        """The declared indicator with this id, or None."""
+        return self._indicators.get(id)
+
+    def measures_of(self, chapter_id: str) -> tuple[PlanGoal, ...]:
+        """The measures of a plan chapter, in file order."""
+        return tuple(g for g in self.plan_goals if g.chapter == chapter_id)
 
     def targets_for(self, department_id: str) -> Targets:
         """The division's clock targets; the city's defaults for an unknown division."""
@@ -216,6 +236,7 @@ _TOP_KEYS = (
     "policy_areas",
     "plan_goals",
 )
+_OPTIONAL_TOP_KEYS = ("indicators",)
 _NAMES = ("id", "name_ja", "name_en")
 
 
@@ -311,11 +332,11 @@ def build_city(raw: Mapping[str, Any]) -> CityData:
     for key in _TOP_KEYS:
         if key not in raw:
             raise CityDataError(f"missing key {key!r}")
-    unknown = sorted(str(key) for key in raw if key not in _TOP_KEYS)
+    unknown = sorted(str(key) for key in raw if key not in _TOP_KEYS + _OPTIONAL_TOP_KEYS)
     if unknown:
         raise CityDataError(f"unknown key {unknown[0]!r}")
 
-    city = _Entry("city", raw["city"], _NAMES, ("default_targets",))
+    city = _Entry("city", raw["city"], _NAMES, ("default_targets", "residents_note"))
     city_id = city.slug("id")
     defaults = _targets(city, "default_targets", Targets())
 
@@ -358,12 +379,20 @@ def build_city(raw: Mapping[str, Any]) -> CityData:
                 f"wards[{position}] (id {ward.id!r}): has no office of kind ward_office"
             )
 
+    def residents(entry: _Entry) -> int | None:
+        value = entry.raw.get("residents")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value <= 0):
+            raise entry.error(f"residents must be a positive integer, got {value!r}")
+        return value
+
     school_districts = _collection(
         raw,
         "school_districts",
         (*_NAMES, "ward"),
-        (),
-        lambda e: SchoolDistrict(e.slug(), ward_of(e), e.text("name_ja"), e.text("name_en")),
+        ("residents",),
+        lambda e: SchoolDistrict(e.slug(), ward_of(e), e.text("name_ja"), e.text("name_en"),
+                                 residents(e)),
     )
     bureaus = _collection(
         raw, "bureaus", _NAMES, (), lambda e: Bureau(e.slug(), e.text("name_ja"), e.text("name_en"))
@@ -405,6 +434,9 @@ def build_city(raw: Mapping[str, Any]) -> CityData:
 
     plan_goals = _collection(raw, "plan_goals", _NAMES, ("chapter",), plan_goal)
 
+    indicators = build_indicators(raw.get("indicators"), {g.id for g in plan_goals},
+                                  CityDataError)
+    note = city.raw.get("residents_note")
     return CityData(
         id=city_id,
         name_ja=city.text("name_ja"),
@@ -417,4 +449,6 @@ def build_city(raw: Mapping[str, Any]) -> CityData:
         policy_areas=policy_areas,
         plan_goals=plan_goals,
         default_targets=defaults,
+        indicators=indicators,
+        residents_note=city.text("residents_note") if note is not None else None,
     )

@@ -224,8 +224,10 @@ def indicators(value: Any, field: str = "indicators") -> dict[str, float | str] 
         key = ref(name, field)
         if isinstance(v, str):
             out[key] = text(v, f"{field}.{key}", SHORT_TEXT_MAX)
+        elif isinstance(v, int | float) and not isinstance(v, bool) and not math.isfinite(v):
+            raise InvalidCommand(f"{field}.{key}", "not_finite")
         else:
-            out[key] = finite(v, f"{field}.{key}", -1e12, 1e12)
+            out[key] = v  # whether it fits the indicator's unit the city's data decides
     return out
 
 

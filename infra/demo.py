@@ -13,6 +13,7 @@ call writes nothing and says so.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from domain.application import Tsunagi
 from domain.calendar import JST, date_jst
 from domain.errors import NotFound
 from domain.need import FEEDBACK_CHANNELS, URGENCIES
+from domain.observation import RecordObservation
 from domain.permissions import Actor, Role
 from domain.reference import CityData, Office
 from infra import demo_texts as tx
@@ -107,6 +109,17 @@ def _statuses(get: Callable[[UUID], Any], make_id: Callable[[int], UUID]) -> Cou
         except NotFound:
             return counts
         index += 1
+
+
+def _demo_value(unit: str, rng: random.Random) -> float:
+    """A plausible value in the unit (demo figures)."""
+    if unit == "percent":
+        return round(rng.uniform(35, 90), 1)
+    if unit == "score_1_5":
+        return round(rng.uniform(2.8, 4.4), 2)
+    if unit == "per_1000_residents":
+        return round(rng.uniform(0, 3.5), 2)
+    return float(rng.randint(0, 40))
 
 
 def _fiscal_year(d: date) -> int:
@@ -237,6 +250,35 @@ class _Plan:
         for i in range(NEEDS_TOTAL - self.needs):
             ward = WARDS[i % len(WARDS)]
             self._standalone(ward, rng.choice(tx.topics_for(ward)))
+        self._observations()
+
+    def _observations(self) -> None:
+        """A monitor's yearly values of every declared indicator (own random stream)."""
+        rng = random.Random(11)  # apart from the main stream, so the rest stays as it was
+        monitor = self.actors["demo-monitor"]
+        this_year = _fiscal_year(self.last)
+        for fy in (this_year - 1, this_year):
+            day = min(self.last, self._snap(date(fy + 1, 4, 20)))
+            for indicator in self.city.indicators:
+                places: list[tuple[str | None, str | None]] = (
+                    [(w.id, None) for w in self.city.wards] if indicator.scope == "ward"
+                    else [(None, d.id) for d in self.city.school_districts]
+                    if indicator.scope == "school_district" else [(None, None)])
+                for ward, district in places:
+                    value = _demo_value(indicator.unit, rng)
+                    command = RecordObservation(
+                        indicator=indicator.id, fiscal_year=fy, ward=ward,
+                        school_district=district, value=value,
+                        source=f"{fy}年度 市民アンケート・活動記録（デモ）")
+                    key = f"observation/{indicator.id}/{fy}/{ward or district or 'city'}"
+                    self._on(day, self._observe(monitor, command, uuid5(DEMO_NAMESPACE, key)))
+
+    def _observe(self, monitor: Actor, command: RecordObservation, ident: UUID) -> Step:
+        # A fixed id per observation, so the same seed gives the same history.
+        def step(when: datetime) -> object:
+            dated = dataclasses.replace(command, effective_at=when)
+            return self.app.record_observation(monitor, dated, ident)
+        return step
 
     def _need(self, ward: str, topic: tx.Topic, recorded: date, triaged: date | None,
               place: str | None = None, variant: int | None = None,
@@ -438,8 +480,10 @@ class _Plan:
             scores = (3, 4, 4, 5, 5) if state == "completed" else (1, 2, 2, 3)
             return staff, "evaluate", {
                 "satisfaction": rng.choice(scores), "note": rng.choice(tx.EVALUATION_NOTES),
-                "indicators": {"回答数": rng.randint(12, 90),
-                               "満足と答えた割合": round(rng.uniform(0.3, 0.9), 2)}}
+                # declared indicators only (infra/cities/kumamoto.yaml); same draws as before
+                "indicators": {"answered-within-target": float(rng.randint(12, 90)),
+                               "resident-satisfaction":
+                                   round(1 + 4 * rng.uniform(0.3, 0.9), 1)}}
         if kind in ("withdraw", "withdraw_return"):
             return staff, "withdraw", {"reason": rng.choice(tx.WITHDRAW_REASONS),
                                        "return_needs": kind == "withdraw_return"}

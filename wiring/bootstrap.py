@@ -20,6 +20,7 @@ from infra.users import UserStore
 from projections.base import View
 from projections.clock_facts import ClockFactsView
 from projections.department_queue import DepartmentQueue
+from projections.indicator_observations import IndicatorObservations
 from projections.needs_index import NeedsIndex
 from projections.proposals_index import ProposalsIndex
 from projections.ward_agenda import WardAgenda
@@ -45,6 +46,8 @@ class Container:
     follower: Follower
     clock_facts: ClockFactsView
     ward_agenda: WardAgenda
+    # issue 11 (indicator observations): its own field and follower entry, kept apart
+    indicator_observations: IndicatorObservations
     databases: list[Database] = field(default_factory=list)
 
     @property
@@ -95,10 +98,13 @@ def build(settings: Settings | None = None, clock: Clock = utc_now) -> Container
     ward_feedback = WardFeedback(views_db, transcoder)
     clock_facts = ClockFactsView(views_db, transcoder)
     ward_agenda = WardAgenda(views_db, transcoder)
+    # issue 11: the indicator observations view, fed like every other view
+    indicator_observations = IndicatorObservations(views_db, transcoder)
     follower = Follower(app, [needs_index, proposals_index, department_queue, ward_feedback,
-                              clock_facts, ward_agenda],
+                              clock_facts, ward_agenda, indicator_observations],
                         poll_interval=settings.poll_interval)
     return Container(settings, city, calendar, clock, app, vault, UserStore(ops_db, city),
                      IdempotencyStore(ops_db), needs_index, proposals_index, department_queue,
                      ward_feedback, follower, clock_facts=clock_facts,
-                     ward_agenda=ward_agenda, databases=databases)
+                     ward_agenda=ward_agenda, indicator_observations=indicator_observations,
+                     databases=databases)

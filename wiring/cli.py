@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="comma-separated clocks to show in the table and CSV, of"
                         f" {', '.join(METRIC_CLOCKS)} (default: all)")
     report.set_defaults(run=_metrics_report)
+    plan = metrics.add_parser("plan-report", help="plan progress per chapter and measure, as CSV"
+                              " for Excel (UTF-8 with a BOM)")
+    plan.add_argument("--fiscal-year", type=int, required=True, help="e.g. 2026")
+    plan.add_argument("--as-of", metavar="INSTANT", help="ISO 8601 with an offset (default: now)")
+    plan.set_defaults(run=_metrics_plan_report)
     return parser
 
 
@@ -280,6 +285,29 @@ def _metrics_report(args: argparse.Namespace) -> int:
     with _container() as c:
         try:
             out = report(c, args.group_by, as_of, args.format, clocks)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+    sys.stdout.flush()
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def _metrics_plan_report(args: argparse.Namespace) -> int:
+    """`tsunagi metrics plan-report`: the plan progress report as CSV (issue 11)."""
+    from datetime import datetime
+
+    from api.plan_metrics import plan_progress_report_csv
+
+    try:
+        as_of = datetime.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError as exc:
+        raise UserError(f"--as-of: not an ISO 8601 instant: {args.as_of!r}") from exc
+    if as_of is not None and as_of.tzinfo is None:
+        raise UserError("--as-of needs an offset (Z or +09:00)")
+    with _container() as c:
+        try:
+            out = plan_progress_report_csv(c, args.fiscal_year, as_of)
         except ValueError as exc:
             raise UserError(str(exc)) from exc
     sys.stdout.flush()

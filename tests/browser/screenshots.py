@@ -55,6 +55,9 @@ def _pages(site: Site, proposal: Proposal, draft: Proposal | None) -> list[tuple
         ("agenda", "mayor", "/agenda?since=2026-05-01&until=2026-05-31"),
         ("dashboard", "monitor", "/dashboard"),
         ("dashboard-en", "monitor", "/dashboard?lang=en"),
+        ("plan-progress", "monitor", "/dashboard/plan-progress?lang=ja"),
+        ("school-districts", "monitor",
+         f"/dashboard/school-districts?ward={proposal.ward}&lang=ja"),
     ]
     if draft is not None and draft.ward == proposal.ward:
         pages.append(("proposal-draft", "mayor", f"/proposals/{draft.id}"))

@@ -28,6 +28,9 @@ PAGES = [
     ("monitor", "/proposals/{missing}"),
     ("staff", "/desk/higashi?lang=en"),
     ("monitor", "/dashboard?lang=en"),
+    ("monitor", "/dashboard/plan-progress"),
+    ("monitor", "/dashboard/school-districts"),
+    ("staff", "/dashboard/plan-progress?lang=en"),
 ]
 
 

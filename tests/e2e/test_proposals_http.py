@@ -166,8 +166,8 @@ def test_happy_path_through_every_action(api: Api) -> None:
     out = ok(api, "staff", pid, "feedback", FEEDBACK, "completed")
     assert out["closed_for_originators"] is True and len(out["feedback"]) == 1
     assert need_status(api, need) == "closed"
-    out = ok(api, "mayor", pid, "evaluate", {"satisfaction": 4, "indicators": {"利用者": 80}},
-             "completed")
+    out = ok(api, "mayor", pid, "evaluate",
+             {"satisfaction": 4, "indicators": {"council-meetings-attended": 80}}, "completed")
     assert [e["satisfaction"] for e in out["evaluations"]] == [4]
     assert [e["type"] for e in history(api, "proposals", pid)] == [
         "ProposalDrafted", "ProposalSubmitted", "ProposalAcknowledged",

@@ -118,11 +118,11 @@ def test_final_proposal_may_be_evaluated_once_feedback_follows(
 ) -> None:
     proposal = give_feedback(world, world.proposal_in(status))
     assert set(proposal.allowed_actions()) == expected_allowed_actions(status, True)
-    after = world.act(proposal, "evaluate", satisfaction=5, indicators={"利用者数": 320},
-                      note="好評")
+    after = world.act(proposal, "evaluate", satisfaction=5,
+                      indicators={"council-meetings-attended": 320}, note="好評")
     assert after.status == status
     assert after.evaluations[-1]["satisfaction"] == 5
-    assert after.evaluations[-1]["indicators"] == {"利用者数": 320}
+    assert after.evaluations[-1]["indicators"] == {"council-meetings-attended": 320.0}
 
 
 @pytest.mark.parametrize("status", sorted(FINAL - {"completed"}))

@@ -273,7 +273,8 @@ class Lifecycle(RuleBasedStateMachine):
             "feedback": lambda: {"message": "結果", "channel": "web",
                                  "delivered_on": draw(delivered)},
             "evaluate": lambda: {"satisfaction": draw(st.integers(1, 5)),
-                                 "indicators": draw(st.sampled_from([None, {"利用者": 3}])),
+                                 "indicators": draw(st.sampled_from(
+                                     [None, {"council-meetings-attended": 3}])),
                                  "note": None},
             "comment": lambda: {"body": "意見"},
             "notice": lambda: {"body": "予告", "wards": draw(st.lists(st.sampled_from(WARDS),
