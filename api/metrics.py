@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, His
 from prometheus_client.exposition import generate_latest
 from pydantic import AwareDatetime, BaseModel
 
-from api.deps import ActorDep, ContainerDep, FreshViews
+from api.deps import ActorDep, ContainerDep, FreshView
 from api.render import shown
 from api.schemas import problem_responses
 from domain.facts import NeedFacts, ProposalFacts
@@ -157,7 +157,7 @@ def response_payload(c: Container, group_by: str, as_of: datetime,
 # ── endpoints ─────────────────────────────────────────────────────────────
 
 
-@router.get("/response", response_model=ResponseMetricsOut, dependencies=[FreshViews],
+@router.get("/response", response_model=ResponseMetricsOut, dependencies=[FreshView("clock_facts")],
             responses=problem_responses(401, 422, 503))
 def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None,
              date_from: Annotated[date | None, Query(
@@ -172,7 +172,7 @@ def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None
     return response_payload(c, group_by, resolve_as_of(c, as_of), date_from, date_to)
 
 
-@router.get("/uniformity", response_model=UniformityOut, dependencies=[FreshViews],
+@router.get("/uniformity", response_model=UniformityOut, dependencies=[FreshView("clock_facts")],
             responses=problem_responses(401, 422, 503))
 def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
                              as_of: AsOf = None) -> dict[str, Any]:
@@ -187,7 +187,7 @@ def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
             "max_min_ratio": result.max_min_ratio}
 
 
-@router.get("/backlog", response_model=BacklogOut, dependencies=[FreshViews],
+@router.get("/backlog", response_model=BacklogOut, dependencies=[FreshView("clock_facts")],
             responses=problem_responses(401, 422, 503))
 def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> dict[str, Any]:
     """Undecided proposals by lead division and business days since submission."""
@@ -202,7 +202,7 @@ def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> d
 DAY_BUCKETS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, float("inf"))
 
 
-@operations.get("/metrics", response_class=Response, dependencies=[FreshViews],
+@operations.get("/metrics", response_class=Response, dependencies=[FreshView("clock_facts")],
                 responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
                                  "description": "Prometheus text format"},
                            **problem_responses(401, 503)})

@@ -15,7 +15,7 @@ from api.deps import (
     ContainerDep,
     CreationIdDep,
     FreshLog,
-    FreshViews,
+    FreshView,
     IfMatchDep,
 )
 from api.render import need_out, shown
@@ -132,7 +132,7 @@ def record_need(body: NeedIn, c: ContainerDep, actor: ActorDep,
     return respond(c, actor, outcome.aggregate, outcome.position, 201)
 
 
-@router.get("", response_model=Page[NeedOut], dependencies=[FreshViews],
+@router.get("", response_model=Page[NeedOut], dependencies=[FreshView("needs_index")],
             responses=problem_responses(401, 422, 503))
 def list_needs(
     c: ContainerDep, _: ActorDep,

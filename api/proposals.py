@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshLog, FreshViews, IfMatchDep
+from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshLog, FreshView, IfMatchDep
 from api.needs import history_page
 from api.render import proposal_out
 from api.schemas import (
@@ -175,7 +175,7 @@ def create_proposal(body: ProposalIn, c: ContainerDep, actor: ActorDep,
     return respond(c, outcome.aggregate, outcome.position, 201)
 
 
-@router.get("", response_model=Page[ProposalOut], dependencies=[FreshViews],
+@router.get("", response_model=Page[ProposalOut], dependencies=[FreshView("proposals_index")],
             responses=problem_responses(401, 422, 503))
 def list_proposals(
     c: ContainerDep, _: ActorDep,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +23,19 @@ class Settings(BaseSettings):
     poll_interval: float = 0.2
     #: how long a read with `min_position` waits for its view, in seconds
     min_position_wait: float = 5.0
+    #: how long a view stopped by a failing event waits before it is tried again, in seconds
+    view_retry_interval: float = 60.0
+    #: who keeps the views an API process reads: its own follower (`log`), or
+    #: `tsunagi consume` processes fed from Kafka (`kafka`: the API runs no follower)
+    view_feed: Literal["log", "kafka"] = "log"
+    #: Kafka's `host:port` (as printed by `tsunagi kafka up`); empty: no Kafka
+    kafka_bootstrap: str = ""
+    #: the topic the relay publishes the log to
+    kafka_topic: str = "tsunagi.events.v1"
+    #: partitions of the topic when the relay creates it
+    kafka_partitions: int = 6
+    #: how long the relay waits for the broker to acknowledge a batch, in seconds
+    kafka_flush_timeout: float = 30.0
 
     @property
     def uses_postgres(self) -> bool:

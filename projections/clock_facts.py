@@ -15,13 +15,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Transcoder
-
 from domain.application import event_type_name
 from domain.facts import Fact, NeedFacts, ProposalFacts, facts_of
 from domain.need import Need
 from domain.proposal import Proposal
-from infra.sql import Database, Tx
+from infra.sql import Tx
 from projections.base import Event, View
 
 #: event attributes that are not the event's data (as `Tsunagi.history` hides them)
@@ -84,19 +82,7 @@ class ClockFactsView(View):
         "CREATE INDEX IF NOT EXISTS clock_facts_facts_at ON clock_facts_facts (at)",
     )
 
-    def __init__(self, db: Database, transcoder: Transcoder) -> None:
-        super().__init__(db, transcoder)
-        self._positions: dict[int, int] = {}
-
     # ── keeping the facts ─────────────────────────────────────────────────
-
-    def process(self, batch: Sequence[tuple[int, Event]]) -> int:
-        # `handle` gets the event only; remember each event's log position for it.
-        self._positions = {id(event): position for position, event in batch}
-        try:
-            return super().process(batch)
-        finally:
-            self._positions = {}
 
     def handle(self, tx: Tx, event: Event) -> None:
         if isinstance(event, Proposal.Event):
@@ -105,7 +91,7 @@ class ClockFactsView(View):
             kind = "need"
         else:
             return
-        seq = self._positions[id(event)]
+        seq = self.handling_position  # the event's log position, from either feed
         aggregate_id = str(event.originator_id)
         type_name = event_type_name(event)
         data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
