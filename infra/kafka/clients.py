@@ -1,0 +1,62 @@
+"""kafka-python clients with the settings measured to work (see docs/scaling-out.md)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+#: reconnect within a second of a broker coming back (the default backs off up to 30 s)
+RECONNECT_BACKOFF_MAX_MS = 1000
+
+
+def producer(bootstrap: str) -> KafkaProducer:
+    """An idempotent producer (`acks=all`): a retried batch is written once per partition."""
+    return KafkaProducer(
+        bootstrap_servers=bootstrap, client_id="tsunagi-relay",
+        enable_idempotence=True, acks="all", max_in_flight_requests_per_connection=5,
+        linger_ms=5, batch_size=256 * 1024, reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
+        # longer than any outage we ride out: expired batches wedge kafka-python 3.0.12
+        delivery_timeout_ms=120_000)
+
+
+def consumer(bootstrap: str, group: str, **config: Any) -> KafkaConsumer:
+    """A group member that never commits to Kafka: views keep their own offsets."""
+    return KafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, client_id=f"tsunagi-{group}",
+        enable_auto_commit=False, auto_offset_reset="earliest",
+        heartbeat_interval_ms=500, session_timeout_ms=6000, max_poll_records=500,
+        reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS, **config)
+
+
+def ensure_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    """Create the topic with `partitions` partitions unless it exists."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tsunagi-admin",
+                             reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS)
+    try:
+        if topic in admin.list_topics():
+            return
+        with contextlib.suppress(TopicAlreadyExistsError):  # another relay made it meanwhile
+            admin.create_topics([NewTopic(topic, num_partitions=partitions,
+                                          replication_factor=1)])
+    finally:
+        admin.close()
+
+
+def end_offsets(bootstrap: str, topic: str, timeout_ms: int = 2000) -> dict[int, int]:
+    """The end offset of every partition of the topic."""
+    from kafka import TopicPartition
+
+    client = KafkaConsumer(bootstrap_servers=bootstrap, client_id="tsunagi-lag",
+                           request_timeout_ms=max(timeout_ms, 1000) + 500,
+                           reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS)
+    try:
+        parts = client.partitions_for_topic(topic) or set()
+        ends = client.end_offsets([TopicPartition(topic, p) for p in parts],
+                                  timeout_ms=timeout_ms)
+        return {tp.partition: int(offset) for tp, offset in ends.items()}
+    finally:
+        client.close()
