@@ -212,7 +212,8 @@ def build_relay(settings: Settings) -> RelayProcess:
             return PollWaker(stop, settings.poll_interval)
 
     relay = Relay(log, stores.ops, lambda: clients.producer(bootstrap), settings.kafka_topic,
-                  lease=lease, waker=waker, flush_timeout=settings.kafka_flush_timeout,
+                  lease=lease, waker=waker, batch_size=settings.relay_batch_size,
+                  flush_timeout=settings.kafka_flush_timeout,
                   poll_interval=settings.poll_interval)
     return RelayProcess(relay, log, stores)
 
