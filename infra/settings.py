@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     #: `postgresql://…` to keep everything in PostgreSQL; empty for SQLite
     database_url: str = ""
+    #: where the views live, if not with the rest: a `postgresql://…` URL or a SQLite file
+    #: (e.g. a consumer group's own copy of the views, beside the embedded ones)
+    views_url: str = ""
     #: city data file: a name shipped in `infra/cities` or a path
     city: str = "kumamoto"
     #: how long a follower sleeps between polls of the SQLite log, in seconds

@@ -104,15 +104,17 @@ class Stores:
 
 
 def open_stores(settings: Settings) -> Stores:
-    """SQLite files under the data directory, or one PostgreSQL for everything."""
+    """SQLite files under the data directory, or one PostgreSQL; views where configured."""
     if settings.uses_postgres:
-        main = open_database(settings.database_url)
-        return Stores(main, main, main, [main])
-    data = settings.data_dir
-    data.mkdir(parents=True, exist_ok=True)
-    ops, pii, views = (open_database(data / name) for name in
-                       ("tsunagi.sqlite", "personal-data.sqlite", "views.sqlite"))
-    return Stores(ops, pii, views, [ops, pii, views])
+        ops = pii = open_database(settings.database_url)
+        views = open_database(settings.views_url) if settings.views_url else ops
+    else:
+        data = settings.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        ops = open_database(data / "tsunagi.sqlite")
+        pii = open_database(data / "personal-data.sqlite")
+        views = open_database(settings.views_url or data / "views.sqlite")
+    return Stores(ops, pii, views, list(dict.fromkeys([ops, pii, views])))
 
 
 def build_views(db: Database, transcoder: Transcoder) -> list[View]:
