@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     kafka_topic: str = "tsunagi.events.v1"
     #: partitions of the topic when the relay creates it
     kafka_partitions: int = 6
+    #: replicas of the topic when the relay creates it (1 for a single local broker)
+    kafka_replication: int = 1
     #: events the relay publishes per batch (its position is recorded after each)
     relay_batch_size: int = 500
     #: how long the relay waits for the broker to acknowledge a batch, in seconds

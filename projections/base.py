@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import time
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -31,6 +32,8 @@ from projections.tracking import ViewFailure
 
 Event = DomainEventProtocol[Any]
 A = TypeVar("A", bound=TrackedAggregate)
+#: tries at creating a view's tables when several processes start at once
+SCHEMA_ATTEMPTS = 5
 
 
 class HandlerFailed(Exception):
@@ -92,7 +95,16 @@ class View(ABC):
         self.transcoder = transcoder
         #: the log position of the event being handled (for views that keep it)
         self.handling_position = 0
-        db.execute_script(tracking.SCHEMA + self.schema)
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                db.execute_script(tracking.SCHEMA + self.schema)
+                break
+            except Exception:
+                # Processes starting together (a consumer group, API workers) race on
+                # `CREATE … IF NOT EXISTS` on PostgreSQL: a deadlock or a duplicate type.
+                if attempt == SCHEMA_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def position(self) -> int:
         """The log position this view reflects (0 when empty)."""

@@ -72,6 +72,25 @@ class ScaleOut:
             for db in stores.all:
                 db.close()
 
+    def offsets(self) -> dict[str, dict[int, int]]:
+        """The next offset per partition of every Kafka-fed view (read without any DDL,
+        which would take locks against the running consumers)."""
+        stores = open_stores(self.settings)
+        try:
+            with stores.views.transaction() as tx:
+                tx.execute("SELECT view, kafka_partition, next_offset FROM view_offsets"
+                           " WHERE topic = ?", (self.topic,))
+                rows = tx.fetchall()
+        except Exception:  # no consumer has made the table yet
+            return {}
+        finally:
+            for db in stores.all:
+                db.close()
+        out: dict[str, dict[int, int]] = {}
+        for view, partition, offset in rows:
+            out.setdefault(view, {})[int(partition)] = int(offset)
+        return out
+
     def kafka_views(self) -> tuple[list[View], list[Database]]:
         """The views the consumers keep, opened from this configuration's store."""
         stores = open_stores(self.settings)

@@ -197,7 +197,8 @@ def build_relay(settings: Settings) -> RelayProcess:
     from infra.kafka import clients
 
     bootstrap = _require_kafka(settings)
-    clients.ensure_topic(bootstrap, settings.kafka_topic, settings.kafka_partitions)
+    clients.ensure_topic(bootstrap, settings.kafka_topic, settings.kafka_partitions,
+                         settings.kafka_replication)
     stores = open_stores(settings)
     log = EventLog(env=event_store_env(settings))
     lease: Lease

@@ -3,7 +3,7 @@
 The jars are resolved once by Maven into `~/.cache/tsunagi/kafka/<version>/libs`
 (outside the clone; a second run downloads nothing). A node lives in a folder of
 its own: `server.properties`, its logs, a pid file and the KRaft data. Facts
-behind the settings: `../shared/docs/kafka-broker.md` (see docs/scaling-out.md).
+behind the settings: `kafka-broker.md` in the shared docs; use: README "Scaling out".
 """
 
 from __future__ import annotations

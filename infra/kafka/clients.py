@@ -1,4 +1,4 @@
-"""kafka-python clients with the settings measured to work (see docs/scaling-out.md)."""
+"""kafka-python clients with the settings measured to work (shared docs: kafka-broker.md)."""
 
 from __future__ import annotations
 
@@ -32,16 +32,18 @@ def consumer(bootstrap: str, group: str, **config: Any) -> KafkaConsumer:
         reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS, **config)
 
 
-def ensure_topic(bootstrap: str, topic: str, partitions: int) -> None:
-    """Create the topic with `partitions` partitions unless it exists."""
+def ensure_topic(bootstrap: str, topic: str, partitions: int, replication: int = 1) -> None:
+    """Create the topic (`partitions` partitions, unlimited retention) unless it exists."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tsunagi-admin",
                              reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS)
     try:
         if topic in admin.list_topics():
             return
         with contextlib.suppress(TopicAlreadyExistsError):  # another relay made it meanwhile
+            # kept for good: a dropped view is rebuilt by reading the topic from the start
             admin.create_topics([NewTopic(topic, num_partitions=partitions,
-                                          replication_factor=1)])
+                                          replication_factor=replication,
+                                          topic_configs={"retention.ms": "-1"})])
     finally:
         admin.close()
 

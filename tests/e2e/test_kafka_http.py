@@ -104,9 +104,9 @@ def test_views_fed_through_kafka_by_a_group_of_two_equal_the_embedded_views(
         "kafka_topic": kafka_topic, "views_url": _views_url(settings, request, tmp_path)})
     scale = ScaleOut(kafka_settings, kafka_broker, kafka_topic, tmp_path / "logs")
     env = {"TSUNAGI_VIEW_FEED": "kafka", "TSUNAGI_VIEWS_URL": kafka_settings.views_url}
+    kafka_fed = build(kafka_settings)  # its views' tables first: no DDL beside the consumers
     relay = scale.start("relay", **env)
     group = [scale.start("consume", "--group", "e2e", "--all", **env) for _ in range(2)]
-    kafka_fed = build(kafka_settings)
     try:
         with serving(kafka_fed) as kafka_url:
             # Commands through the embedded server and through the Kafka-fed one.

@@ -27,12 +27,13 @@ from infra.kafka.broker import KafkaBroker, free_port
 from infra.kafka.clients import end_offsets
 from infra.settings import Settings
 from infra.sql import Database, open_database
-from projections import tracking
 from tests.kafka_helpers import ScaleOut, rebuilt_from_log, wait_until
 from wiring.bootstrap import Container, build
 
 pytestmark = pytest.mark.kafka
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+VIEW_NAMES = ("needs_index", "proposals_index", "department_queue", "ward_feedback",
+              "clock_facts", "ward_agenda")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -73,13 +74,9 @@ def writer(scale: ScaleOut) -> Iterator[Container]:
 def _caught_up(scale: ScaleOut) -> bool:
     """Every Kafka-fed view has read every partition to its end."""
     ends = end_offsets(scale.broker.bootstrap, scale.topic)
-    views, dbs = scale.kafka_views()
-    try:
-        return all(tracking.offsets(v.db, v.name, scale.topic).get(p, 0) >= end
-                   for v in views for p, end in ends.items())
-    finally:
-        for db in dbs:
-            db.close()
+    reached = scale.offsets()
+    return len(reached) == len(VIEW_NAMES) and all(
+        reached[v].get(p, 0) >= end for v in reached for p, end in ends.items())
 
 
 def _positions_per_key(scale: ScaleOut) -> dict[str, list[int]]:
@@ -113,13 +110,8 @@ def test_one_of_two_consumers_killed_the_other_takes_over_and_the_views_end_comp
     first = scale.start("consume", "--group", "views", "--all")
     second = scale.start("consume", "--group", "views", "--all")
     try:
-        views, dbs = scale.kafka_views()
-        try:
-            wait_until(lambda: any(tracking.offsets(v.db, v.name, scale.topic).values()
-                                   for v in views), "the consumers started applying")
-        finally:
-            for db in dbs:
-                db.close()
+        wait_until(lambda: any(any(o.values()) for o in scale.offsets().values()),
+                   "the consumers started applying")
         first.send_signal(signal.SIGKILL)
         first.wait()
         wait_until(lambda: _caught_up(scale), "the survivor read every partition")
