@@ -130,6 +130,11 @@ class KafkaFeed(ViewFeed):
             self._failures_at = time.monotonic()
         return self._failures
 
+    def stop(self) -> None:
+        close = getattr(self.end_offsets, "close", None)
+        if close is not None:  # the broker client kept open for the lag
+            close()
+
     def states(self) -> list[ViewState]:
         ends = self.end_offsets() or {}
         failures = tracking.failures(self.views[0].db) if self.views else {}

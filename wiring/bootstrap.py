@@ -7,6 +7,7 @@ are the views' feed (in-process follower or Kafka) and the relay's lease.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -146,20 +147,13 @@ def build(settings: Settings | None = None, clock: Clock = utc_now) -> Container
                      ward_agenda=by_name["WardAgenda"], databases=stores.all, feed=feed)
 
 
-def _end_offsets(settings: Settings) -> Any:
+def _end_offsets(settings: Settings) -> Callable[[], dict[int, int] | None]:
     """A function giving the topic's end offsets, or None when the broker cannot answer."""
+    if not settings.kafka_bootstrap:
+        return lambda: None
+    from infra.kafka.clients import EndOffsets
 
-    def ask() -> dict[int, int] | None:
-        if not settings.kafka_bootstrap:
-            return None
-        from infra.kafka.clients import end_offsets
-
-        try:
-            return end_offsets(settings.kafka_bootstrap, settings.kafka_topic)
-        except Exception:  # the broker is away: status shows offsets without lag
-            return None
-
-    return ask
+    return EndOffsets(settings.kafka_bootstrap, settings.kafka_topic)
 
 
 # ── scale-out processes: no HTTP, no vault, no calendar ─────────────────────

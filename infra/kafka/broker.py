@@ -84,6 +84,14 @@ def ensure_jars(version: str = VERSION) -> Path:
     return libs
 
 
+def _cluster_id() -> str:
+    """16 random bytes, URL-safe base64 without padding, as Kafka's own ids are."""
+    while True:
+        cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster.startswith("-"):  # it would be read as an option
+            return cluster
+
+
 def free_port() -> int:
     """A TCP port free on the loopback interface now."""
     with socket.socket() as s:
@@ -158,10 +166,13 @@ class KafkaBroker:
         jvm.append(f"-XX:SharedArchiveFile={archive}" if archive.exists()
                    else f"-XX:ArchiveClassesAtExit={archive}")
         if not (self.home / "kraft-meta" / "meta.properties").exists():
-            cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-            subprocess.run([*jvm[:-1], "kafka.tools.StorageTool", "format", "--standalone",
-                            "-t", cluster, "-c", str(config)], check=True,
-                           capture_output=True)
+            formatted = subprocess.run(
+                [*jvm[:-1], "kafka.tools.StorageTool", "format", "--standalone",
+                 "-t", _cluster_id(), "-c", str(config)], capture_output=True, text=True,
+                check=False)
+            if formatted.returncode != 0:
+                raise BrokerFailed(f"formatting {self.home} failed:\n{formatted.stdout}"
+                                   f"{formatted.stderr}")
         out = (self.home / "broker.log").open("ab")
         process = subprocess.Popen([*jvm, "kafka.Kafka", str(config)], stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -198,6 +209,8 @@ class KafkaBroker:
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            # a reader asking before the relay made the topic must not make it (1 partition)
+            "auto.create.topics.enable": "false",
         }
         config = self.home / "server.properties"
         config.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
