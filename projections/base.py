@@ -171,15 +171,17 @@ class View(ABC):
         if not fresh:
             return next_offset
         known = tracking.key_positions(tx, self.name, {d.key for d in fresh if d.event})
+        applied: set[int] = set()
         for delivery in fresh:
             if delivery.event is not None and delivery.position > known[delivery.key]:
                 self._handle(tx, delivery.position, delivery.event)
                 known[delivery.key] = delivery.position
                 tracking.store_key_position(tx, self.name, delivery.key, delivery.position)
+                applied.add(delivery.position)
             # else: a copy published again by a restarted relay, or a message we cannot read
             next_offset = delivery.offset + 1
         tracking.store_offset(tx, self.name, topic, partition, next_offset)
-        tracking.clear_failure_before(tx, self.name, max(known.values(), default=0))
+        tracking.clear_failure_among(tx, self.name, applied)
         return next_offset
 
     # ── one event ─────────────────────────────────────────────────────────

@@ -69,6 +69,14 @@ def clear_failure_before(tx: Tx, view: str, position: int) -> None:
     tx.execute("DELETE FROM view_failures WHERE view = ? AND position <= ?", (view, position))
 
 
+def clear_failure_among(tx: Tx, view: str, applied: set[int]) -> None:
+    """Forget a failure whose event the view has now applied (Kafka: keys come unordered)."""
+    tx.execute("SELECT position FROM view_failures WHERE view = ?", (view,))
+    row = tx.fetchone()
+    if row is not None and int(row[0]) in applied:
+        tx.execute("DELETE FROM view_failures WHERE view = ?", (view,))
+
+
 def failures(db: Database) -> dict[str, ViewFailure]:
     """Every recorded failure, by view."""
     with db.transaction() as tx:
