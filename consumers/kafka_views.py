@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,9 @@ from projections import tracking
 from projections.base import Delivery, View, ViewStopped, transient
 
 log = logging.getLogger(__name__)
+
+#: how often a running consumer updates its lag gauges, in seconds
+LAG_EVERY = 5.0
 
 
 class _SeekOnAssignment(ConsumerRebalanceListener):
@@ -59,6 +63,7 @@ class ViewConsumer:
         """Consume until `stop` (or, with `until_caught_up`, until the lag is 0); exit code."""
         consumer = self.make_consumer()
         consumer.subscribe([self.topic], listener=_SeekOnAssignment(self))
+        next_lag = time.monotonic()
         try:
             while not stop.is_set():
                 try:
@@ -69,6 +74,9 @@ class ViewConsumer:
                             self._apply(tp, batch)
                     if until_caught_up and not records and self._caught_up(consumer):
                         break
+                    if time.monotonic() >= next_lag and consumer.assignment():
+                        self.lag(consumer.end_offsets(list(consumer.assignment())))
+                        next_lag = time.monotonic() + LAG_EVERY
                 except Exception as exc:
                     if not transient(exc):
                         raise

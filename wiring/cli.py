@@ -140,7 +140,8 @@ def _demo(args: argparse.Namespace) -> int:
         header = "Demo tokens (role, scope, token):\n"
         tokens_file.write_text(header + "\n".join(lines) + "\n")
         os.chmod(tokens_file, 0o600)
-        c.follower.catch_up()  # so the first page served is complete at once
+        if c.settings.view_feed == "log":  # with Kafka, the consumers keep the views
+            c.follower.catch_up()  # so the first page served is complete at once
         print(f"Loaded {summary.needs} needs and {summary.proposals} proposals.")
         print(header + "\n".join(lines))
         print(f"(saved to {tokens_file})")
