@@ -78,7 +78,9 @@ class Follower:
         self.stopped: dict[str, ViewFailure] = {}
         self.retry_interval = retry_interval
         self._retry_at: dict[str, float] = {}
-        self._gap = False  # a view retried on a subscription needs a read of the log
+        #: views taken up again after a stop: behind the subscription's stream, they are
+        #: fed by reads of the log (whose ids may have gaps, so ids cannot tell)
+        self._behind: set[str] = set()
         self._failure_log = FailureLog(log)
 
     # ── running ───────────────────────────────────────────────────────────
@@ -186,7 +188,7 @@ class Follower:
                     break
             if notifications and not self._stop.is_set():
                 self._apply(notifications)
-                while self._gap and not self._stop.is_set() and self.catch_up_once():
+                while self._behind and not self._stop.is_set() and self.catch_up_once():
                     pass
             if end is not None:
                 if end.error is not None:
@@ -201,10 +203,10 @@ class Follower:
         start = min(self.positions[v.name] for v in active) + 1
         notifications = self.app.recorder.select_notifications(start=start,
                                                                limit=self.batch_size)
-        self._gap = False
         if not notifications:
+            self._behind.clear()  # every view has read the log to its end
             return False
-        self._apply(notifications)
+        self._apply(notifications, from_log=True)
         return True
 
     def _active(self) -> list[View]:
@@ -213,10 +215,14 @@ class Follower:
         for name in [n for n, at in self._retry_at.items() if at <= now]:
             del self._retry_at[name]
             self.stopped.pop(name, None)
+            self._behind.add(name)
         return [v for v in self.views if v.name not in self.stopped]
 
-    def _apply(self, notifications: Sequence[Notification]) -> None:
-        """Apply notifications to every running view, each view in one transaction."""
+    def _apply(self, notifications: Sequence[Notification], from_log: bool = False) -> None:
+        """Apply notifications to every running view, each view in one transaction.
+
+        `from_log`: read from the log after the slowest view, so every view may take them.
+        """
         with self._apply_lock:
             active = self._active()
             # Another path (catch_up(), a safety read) may have applied some already.
@@ -226,11 +232,9 @@ class Follower:
             ]
             if not batch:
                 return
-            first = batch[0][0]
             for view in active:
-                if self.positions[view.name] < first - 1:
-                    self._gap = True  # retried on a subscription: it reads the log instead
-                    continue
+                if not from_log and view.name in self._behind:
+                    continue  # taken up again: catch_up_once() feeds it from the log
                 try:
                     self.positions[view.name] = view.process(batch)
                 except ViewStopped as stopped:
