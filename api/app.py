@@ -22,6 +22,7 @@ from api import (
 )
 from api.middleware import BodyLimit, HeadAsGet, Idempotency
 from api.render import RoundedJSONResponse
+from consumers.feeds import view_health
 from wiring.bootstrap import Container, build
 
 DESCRIPTION = """\
@@ -52,12 +53,12 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         c: Container = app.state.container
         if follow:
-            c.follower.start()
+            c.view_feed.start()  # with TSUNAGI_VIEW_FEED=kafka: nothing to run here
         try:
             yield
         finally:
             if follow:
-                c.follower.stop()
+                c.view_feed.stop()
 
     app = FastAPI(title="Tsunagi つなぎ", version="1", description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None,  # see api/docs.py
@@ -85,10 +86,14 @@ def create_app(container: Container | None = None, *, follow: bool = True) -> Fa
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, object]:
-        """Liveness, and how far the views have caught up with the log."""
+        """Liveness, and each view's feed, position, lag and state ("degraded" if one stopped)."""
         c: Container = app.state.container
-        return {"status": "ok", "log_position": c.app.position(),
-                "view_position": c.follower.position()}
+        head = c.app.position()
+        states = c.view_feed.states()
+        return {"status": "degraded" if any(s.failure for s in states) else "ok",
+                "log_position": head,
+                "view_position": min((s.position for s in states), default=0),
+                "views": [view_health(s, head) for s in states]}
 
     return app
 

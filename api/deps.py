@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ServiceUnavailable
+from consumers.feeds import ViewFeed
 from domain.permissions import Actor
 from wiring.bootstrap import Container
 
@@ -86,20 +88,58 @@ def creation_id(
 CreationIdDep = Annotated[uuid.UUID | None, Depends(creation_id)]
 
 
+class _WaitForViews:
+    """Holds a read until the views it names reflect `min_position`.
+
+    A read of a view stopped by a failing event answers 503 at once, naming the view.
+    """
+
+    def __init__(self, *views: str) -> None:
+        self.views = views
+
+    def __call__(
+        self,
+        c: ContainerDep,
+        min_position: Annotated[int | None, Query(ge=0, description="Answer once the view"
+                                                  " has processed this log position")] = None,
+    ) -> None:
+        feed = c.view_feed
+        deadline = time.monotonic() + c.settings.min_position_wait
+        for view in self.views:
+            _refuse_stopped(feed, view)
+            if min_position is None:
+                continue
+            if not feed.wait_for(view, min_position, max(deadline - time.monotonic(), 0)):
+                _refuse_stopped(feed, view)
+                raise ServiceUnavailable(
+                    f"ビュー {view} はまだ位置 {min_position} まで反映されていません (view {view}"
+                    f" at {feed.position(view)}, asked for {min_position}); retry shortly")
+
+
+def _refuse_stopped(feed: ViewFeed, view: str) -> None:
+    failure = feed.failure(view)
+    if failure is not None:
+        raise ServiceUnavailable(
+            f"ビュー {view} は位置 {failure.position} のイベント ({failure.event_type})"
+            f" で停止しています。管理者に連絡してください (view {view} stopped at position"
+            f" {failure.position} on {failure.event_type}; operators can see it in /healthz)",
+            retry_after=60)
+
+
 def wait_for_views(
     c: ContainerDep,
     min_position: Annotated[int | None, Query(
-        ge=0, le=MAX_POSITION, description="Answer once the view has processed this log"
+        ge=0, le=MAX_POSITION, description="Answer once the views have processed this log"
                                            " position")]
     = None,
 ) -> None:
-    """Hold a read until the views reflect `min_position` (up to the configured wait)."""
-    if min_position is None:
-        return
-    if not c.follower.wait_for(min_position, c.settings.min_position_wait):
-        raise ServiceUnavailable(
-            f"一覧はまだ位置 {min_position} まで反映されていません (view at"
-            f" {c.follower.position()}, asked for {min_position}); retry shortly")
+    """Hold a read until every view reflects `min_position` (for reads of several views)."""
+    _WaitForViews(*(v.name for v in c.views))(c, min_position)
+
+
+def FreshView(*views: str) -> Any:
+    """`dependencies=[FreshView("needs_index")]`: the read waits for the views it reads only."""
+    return Depends(_WaitForViews(*views))
 
 
 def log_reached(

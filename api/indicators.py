@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
-from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshViews
+from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshView
 from api.metrics import AsOf, resolve_as_of
 from api.render import RoundedJSONResponse, shown
 from api.schemas import Command, Number, Ref, problem_responses, whole_number
@@ -98,7 +98,8 @@ def record_observation(indicator_id: str, body: ObservationIn, c: ContainerDep,
 
 
 @router.get("/{indicator_id}/observations", response_model=ObservationsOut,
-            dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
+            dependencies=[FreshView("indicator_observations")],
+            responses=problem_responses(401, 404, 422, 503))
 def observations(indicator_id: str, c: ContainerDep, _: ActorDep, as_of: AsOf = None,
                  fiscal_year: Annotated[int | None, Query(
                      ge=limits.FIRST_YEAR, le=limits.LAST_YEAR)] = None) -> dict[str, Any]:

@@ -21,9 +21,10 @@ from prometheus_client.exposition import generate_latest
 from pydantic import BaseModel
 
 from api import queries
-from api.deps import ActorDep, ContainerDep, FreshViews
+from api.deps import ActorDep, ContainerDep, FreshView
 from api.render import shown
 from api.schemas import QueryDate, QueryInstant, problem_responses
+from consumers.metrics import add_feed_metrics
 from domain.errors import InvalidCommand
 from domain.metrics import GROUP_BYS, METRIC_CLOCKS, end_to_end_clock, proposal_clocks
 from domain.states import OPEN
@@ -136,7 +137,7 @@ def response_payload(c: Container, group_by: str, as_of: datetime,
 # ── endpoints ─────────────────────────────────────────────────────────────
 
 
-@router.get("/response", response_model=ResponseMetricsOut, dependencies=[FreshViews],
+@router.get("/response", response_model=ResponseMetricsOut, dependencies=[FreshView("clock_facts")],
             responses=problem_responses(401, 422, 503))
 def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None,
              date_from: Annotated[QueryDate | None, Query(
@@ -151,7 +152,7 @@ def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None
     return response_payload(c, group_by, resolve_as_of(c, as_of), date_from, date_to)
 
 
-@router.get("/uniformity", response_model=UniformityOut, dependencies=[FreshViews],
+@router.get("/uniformity", response_model=UniformityOut, dependencies=[FreshView("clock_facts")],
             responses=problem_responses(401, 422, 503))
 def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
                              as_of: AsOf = None) -> dict[str, Any]:
@@ -164,7 +165,7 @@ def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
             "max_min_ratio": result.max_min_ratio}
 
 
-@router.get("/backlog", response_model=BacklogOut, dependencies=[FreshViews],
+@router.get("/backlog", response_model=BacklogOut, dependencies=[FreshView("clock_facts")],
             responses=problem_responses(401, 422, 503))
 def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> dict[str, Any]:
     """Undecided proposals by lead division and business days since submission."""
@@ -178,7 +179,7 @@ def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> d
 DAY_BUCKETS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, float("inf"))
 
 
-@operations.get("/metrics", response_class=Response, dependencies=[FreshViews],
+@operations.get("/metrics", response_class=Response, dependencies=[FreshView("clock_facts")],
                 responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
                                  "description": "Prometheus text format"},
                            **problem_responses(401, 503)})
@@ -193,8 +194,9 @@ def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
                          registry=registry)
     head = c.app.position()
     log_position.set(head)
-    for view in c.views:
-        lag.labels(view=view.name).set(head - view.position())
+    for view in c.views:  # through the feed: a Kafka-fed view tracks offsets, not a position
+        lag.labels(view=view.name).set(head - c.view_feed.position(view.name))
+    add_feed_metrics(registry, c.view_feed)  # stopped views, failures, relay/consumer lag
     return Response(clocks + generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 

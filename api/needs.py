@@ -16,7 +16,7 @@ from api.deps import (
     ContainerDep,
     CreationIdDep,
     FreshLog,
-    FreshViews,
+    FreshView,
 )
 from api.render import RoundedJSONResponse, need_out, shown
 from api.schemas import (
@@ -162,7 +162,7 @@ def record_need(body: NeedIn, c: ContainerDep, actor: ActorDep,
     return respond(c, actor, outcome.aggregate, outcome.position, 201)
 
 
-@router.get("", response_model=Page[NeedOut], dependencies=[FreshViews],
+@router.get("", response_model=Page[NeedOut], dependencies=[FreshView("needs_index")],
             responses=problem_responses(401, 422, 503))
 def list_needs(
     c: ContainerDep, actor: ActorDep,

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api import queries
-from api.deps import ActorDep, ContainerDep, FreshViews
+from api.deps import ActorDep, ContainerDep, FreshView
 from api.metrics import AsOf, resolve_as_of
 from api.render import shown
 from api.schemas import QueryDate, problem_responses
@@ -25,6 +25,9 @@ from domain.calendar import date_jst
 from domain.errors import InvalidCommand
 from domain.plan_progress import PlanProgress, fiscal_year_of_day
 from wiring.bootstrap import Container
+
+#: the views the plan reports read
+PLAN_VIEWS = FreshView("clock_facts", "needs_index", "proposals_index")
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 
@@ -45,7 +48,7 @@ def plan_progress_payload(c: Container, fiscal_year: int, report: PlanProgress) 
     return {"fiscal_year": fiscal_year, "as_of": shown(report.as_of), "rows": rows}
 
 
-@router.get("/plan-progress", dependencies=[FreshViews],
+@router.get("/plan-progress", dependencies=[PLAN_VIEWS],
             responses=problem_responses(401, 422, 503))
 def plan_progress(c: ContainerDep, _: ActorDep, fiscal_year: FiscalYear,
                   as_of: AsOf = None) -> dict[str, Any]:
@@ -70,7 +73,7 @@ def check_period(since: date, until: date) -> None:
         raise InvalidCommand("until", "period_too_long", days=PERIOD_MAX_DAYS)
 
 
-@router.get("/needs-by-school-district", dependencies=[FreshViews],
+@router.get("/needs-by-school-district", dependencies=[PLAN_VIEWS],
             responses=problem_responses(401, 422, 503))
 def needs_by_school_district(c: ContainerDep, _: ActorDep, since: QueryDate | None = None,
                              until: QueryDate | None = None,

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, StrictBool
 
 from api.actions import Run, add_action
-from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshLog, FreshViews
+from api.deps import ActorDep, ContainerDep, CreationIdDep, FreshLog, FreshView
 from api.needs import history_page
 from api.render import RoundedJSONResponse, proposal_out
 from api.schemas import (
@@ -208,7 +208,7 @@ def create_proposal(body: ProposalIn, c: ContainerDep, actor: ActorDep,
     return respond(c, actor, outcome.aggregate, outcome.position, 201)
 
 
-@router.get("", response_model=Page[ProposalOut], dependencies=[FreshViews],
+@router.get("", response_model=Page[ProposalOut], dependencies=[FreshView("proposals_index")],
             responses=problem_responses(401, 422, 503))
 def list_proposals(
     c: ContainerDep, actor: ActorDep,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api import queries
-from api.deps import ActorDep, ContainerDep, FreshViews
+from api.deps import ActorDep, ContainerDep, FreshView
 from api.render import shown
 from api.schemas import QueryDate, problem_responses
 from domain.errors import InvalidCommand
@@ -82,7 +82,8 @@ Cursor = Annotated[str | None, Query(max_length=500)]
 
 
 @router.get("/department-queue/{department}", response_model=DepartmentQueueOut,
-            dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
+            dependencies=[FreshView("department_queue")],
+            responses=problem_responses(401, 404, 422, 503))
 def department_queue(department: str, c: ContainerDep, _: ActorDep) -> dict[str, Any]:
     """The division's open proposals (lead or co) and final ones still owing feedback."""
     queue = queries.department_queue(c, department)
@@ -115,7 +116,8 @@ def _feedback_out(item: FeedbackItem) -> dict[str, Any]:
 
 
 @router.get("/ward-feedback/{ward}", response_model=WardFeedbackOut,
-            dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
+            dependencies=[FreshView("ward_feedback")],
+            responses=problem_responses(401, 404, 422, 503))
 def ward_feedback(ward: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
                   cursor: Cursor = None) -> dict[str, Any]:
     """Every need recorded in the ward, newest first, with the latest feedback."""
@@ -123,7 +125,8 @@ def ward_feedback(ward: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
 
 
 @router.get("/office-feedback/{office}", response_model=OfficeFeedbackOut,
-            dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
+            dependencies=[FreshView("ward_feedback")],
+            responses=problem_responses(401, 404, 422, 503))
 def office_feedback(office: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
                     cursor: Cursor = None) -> dict[str, Any]:
     """Every need recorded at the office, newest first, with the latest feedback."""
@@ -200,7 +203,8 @@ class WardMeetingAgendaOut(BaseModel):
 
 
 @router.get("/ward-meeting-agenda", response_model=WardMeetingAgendaOut,
-            dependencies=[FreshViews], responses=problem_responses(401, 404, 422, 503))
+            dependencies=[FreshView("ward_agenda", "clock_facts")],
+            responses=problem_responses(401, 404, 422, 503))
 def ward_meeting_agenda(
     c: ContainerDep, _: ActorDep,
     since: Annotated[QueryDate, Query(description="First JST date of the period")],

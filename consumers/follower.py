@@ -4,7 +4,9 @@ On SQLite the library has no subscription, so the follower polls
 `select_notifications`; a command that wrote events pokes it to skip the wait.
 On PostgreSQL it subscribes to the log instead (`recorder.subscribe`, woken by
 LISTEN/NOTIFY), so writes by any process reach the views without polling.
-Each batch is applied to each view in one transaction with its position.
+Each batch is applied to each view in one transaction with its position. A view
+whose handler raises on an event stops there (recorded, logged, counted) while the
+others go on; it is tried again every `retry_interval` seconds and at a restart.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, Notification, Subscription
 
-from projections.base import Event, View
+from consumers.metrics import VIEW_FAILURES, FailureLog
+from projections.base import Event, View, ViewStopped
+from projections.tracking import ViewFailure
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,7 @@ class Follower:
 
     def __init__(self, app: Application[Any], views: Sequence[View], *,
                  poll_interval: float = 0.2, batch_size: int = 500,
-                 subscribe: bool | None = None) -> None:
+                 subscribe: bool | None = None, retry_interval: float = 60.0) -> None:
         self.app = app
         self.views = list(views)
         self.poll_interval = poll_interval
@@ -70,6 +74,14 @@ class Follower:
         self._thread: threading.Thread | None = None
         self._subscription: Subscription[Any] | None = None
         self.positions = {v.name: v.position() for v in self.views}
+        #: views stopped by a failing handler in this process, and when each is tried again
+        self.stopped: dict[str, ViewFailure] = {}
+        self.retry_interval = retry_interval
+        self._retry_at: dict[str, float] = {}
+        #: views taken up again after a stop: behind the subscription's stream, they are
+        #: fed by reads of the log (whose ids may have gaps, so ids cannot tell)
+        self._behind: set[str] = set()
+        self._failure_log = FailureLog(log)
 
     # ── running ───────────────────────────────────────────────────────────
 
@@ -176,35 +188,67 @@ class Follower:
                     break
             if notifications and not self._stop.is_set():
                 self._apply(notifications)
+                while self._behind and not self._stop.is_set() and self.catch_up_once():
+                    pass
             if end is not None:
                 if end.error is not None:
                     raise end.error
                 return
 
     def catch_up_once(self) -> bool:
-        """Read one batch after the slowest view and apply it; True if there was any."""
-        start = self.position() + 1
+        """Read one batch after the slowest running view and apply it; True if there was any."""
+        active = self._active()
+        if not active:
+            return False
+        start = min(self.positions[v.name] for v in active) + 1
         notifications = self.app.recorder.select_notifications(start=start,
                                                                limit=self.batch_size)
         if not notifications:
+            self._behind.clear()  # every view has read the log to its end
             return False
-        self._apply(notifications)
+        self._apply(notifications, from_log=True)
         return True
 
-    def _apply(self, notifications: Sequence[Notification]) -> None:
-        """Apply notifications to every view, each view in one transaction."""
+    def _active(self) -> list[View]:
+        """The views not stopped, and the stopped ones whose retry is due."""
+        now = time.monotonic()
+        for name in [n for n, at in self._retry_at.items() if at <= now]:
+            del self._retry_at[name]
+            self.stopped.pop(name, None)
+            self._behind.add(name)
+        return [v for v in self.views if v.name not in self.stopped]
+
+    def _apply(self, notifications: Sequence[Notification], from_log: bool = False) -> None:
+        """Apply notifications to every running view, each view in one transaction.
+
+        `from_log`: read from the log after the slowest view, so every view may take them.
+        """
         with self._apply_lock:
+            active = self._active()
             # Another path (catch_up(), a safety read) may have applied some already.
-            done = self.position()
+            done = min((self.positions[v.name] for v in active), default=0)
             batch: list[tuple[int, Event]] = [
                 (n.id, self.app.mapper.to_domain_event(n)) for n in notifications if n.id > done
             ]
             if not batch:
                 return
-            for view in self.views:
-                self.positions[view.name] = view.process(batch)
+            for view in active:
+                if not from_log and view.name in self._behind:
+                    continue  # taken up again: catch_up_once() feeds it from the log
+                try:
+                    self.positions[view.name] = view.process(batch)
+                except ViewStopped as stopped:
+                    self._stopped(view, stopped)
         with self._advanced:
             self._advanced.notify_all()
+
+    def _stopped(self, view: View, stopped: ViewStopped) -> None:
+        """Keep the view where it stood and try it again later; the others go on."""
+        self.positions[view.name] = stopped.reached
+        self.stopped[view.name] = stopped.failure
+        self._retry_at[view.name] = time.monotonic() + self.retry_interval
+        VIEW_FAILURES.labels(view=view.name).inc()
+        self._failure_log.failed(stopped)
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> None:
         """Apply everything in the log now (used by rebuilds and tests)."""
@@ -219,14 +263,33 @@ class Follower:
         """The position every view has reached."""
         return min(self.positions.values(), default=0)
 
-    def wait_for(self, position: int, timeout: float) -> bool:
-        """Block until every view reflects `position`, or `timeout` seconds pass."""
+    def view_position(self, name: str) -> int:
+        """The position one view has reached."""
+        return self.positions[name]
+
+    def wait_for(self, position: int, timeout: float, view: str | None = None) -> bool:
+        """Block until `view` (default: every view) reflects `position`, or `timeout` passes.
+
+        A named view that stopped on a failing event cannot get there: False at once.
+        (Waiting for every view waits through a stop, for the stopped view's retry.)
+        """
+        names = [view] if view is not None else list(self.positions)
         deadline = time.monotonic() + timeout
         self.poke()
         with self._advanced:
-            while self.position() < position:
+            while min(self.positions[n] for n in names) < position:
+                if view is not None and view in self.stopped:
+                    return False
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self._advanced.wait(remaining)
         return True
+
+    def reset(self, views: Sequence[View]) -> None:
+        """Forget what this process knew of these views (after they were dropped)."""
+        with self._apply_lock:
+            for view in views:
+                self.positions[view.name] = view.position()
+                self.stopped.pop(view.name, None)
+                self._retry_at.pop(view.name, None)

@@ -1,32 +1,86 @@
-"""What every view shares: its own tables, a tracked position, batches in one transaction.
+"""What every view shares: its own tables, where it is, batches in one transaction.
 
-A view's change and the log position it reflects are written in the same
-transaction, and an event at or below the stored position is skipped, so a
-crash or a replay neither loses nor doubles an event.
+A view's change and where it is in its source (the log position, or Kafka offsets
+and positions per key) are written in the same transaction, and an event already
+applied is skipped, so a crash or a replay neither loses nor doubles an event. A
+handler that raises stops its own view at that event, and no other.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import sqlite3
+import time
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from eventsourcing import persistence as es_persistence
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Transcoder
 
+from domain.application import event_type_name
 from domain.base import TrackedAggregate
 from domain.errors import InvalidCommand
 from infra.sql import Database, Tx
-
-TRACKING_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS view_tracking (view TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-)
+from projections import tracking
+from projections.tracking import ViewFailure
 
 Event = DomainEventProtocol[Any]
 A = TypeVar("A", bound=TrackedAggregate)
+#: tries at creating a view's tables when several processes start at once
+SCHEMA_ATTEMPTS = 5
+
+
+class HandlerFailed(Exception):
+    """A view's handler raised on one event: the view stops before it."""
+
+    def __init__(self, view: str, position: int, event: Event, cause: Exception) -> None:
+        super().__init__(f"{view} failed on {event_type_name(event)} at position {position}:"
+                         f" {type(cause).__name__}: {cause}")
+        self.view = view
+        self.position = position
+        self.event = event
+        self.cause = cause
+
+
+class ViewStopped(Exception):
+    """Raised after a view applied what came before a failing event and recorded why."""
+
+    def __init__(self, failure: ViewFailure, reached: int) -> None:
+        super().__init__(f"view {failure.view} stopped at position {failure.position}"
+                         f" ({failure.event_type}): {failure.error}")
+        self.failure = failure
+        #: the log position the view reflects now (the one before the failing event)
+        self.reached = reached
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event as it arrives from Kafka: where it was read, its key and log position."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    position: int
+    event: Event | None  # None for a message that could not be read: skipped, not applied
+
+
+def transient(exc: BaseException) -> bool:
+    """True for a database that cannot be reached now (retried), not a handler's bug."""
+    if isinstance(exc, sqlite3.OperationalError | es_persistence.OperationalError
+                  | es_persistence.InterfaceError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover — the PostgreSQL driver is a dependency
+        return False
+    return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
 
 
 class View(ABC):
@@ -39,49 +93,123 @@ class View(ABC):
     def __init__(self, db: Database, transcoder: Transcoder) -> None:
         self.db = db
         self.transcoder = transcoder
-        db.execute_script(TRACKING_SCHEMA + self.schema)
+        #: the log position of the event being handled (for views that keep it)
+        self.handling_position = 0
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                db.execute_script(tracking.SCHEMA + self.schema)
+                break
+            except Exception:
+                # Processes starting together (a consumer group, API workers) race on
+                # `CREATE … IF NOT EXISTS` on PostgreSQL: a deadlock or a duplicate type.
+                if attempt == SCHEMA_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def position(self) -> int:
         """The log position this view reflects (0 when empty)."""
         with self.db.transaction() as tx:
-            return self._position(tx)
+            tx.execute("SELECT position FROM view_tracking WHERE view = ?", (self.name,))
+            row = tx.fetchone()
+            return int(row[0]) if row else 0
 
-    def _position(self, tx: Tx) -> int:
-        tx.execute("SELECT position FROM view_tracking WHERE view = ?", (self.name,))
-        row = tx.fetchone()
-        return int(row[0]) if row else 0
+    def failure(self) -> ViewFailure | None:
+        """Why the view stopped, if it did (as recorded by any process)."""
+        return tracking.failures(self.db).get(self.name)
+
+    # ── fed by the log ────────────────────────────────────────────────────
 
     def process(self, batch: Sequence[tuple[int, Event]]) -> int:
-        """Apply a batch of (position, event) in one transaction; returns the new position."""
-        with self.db.transaction() as tx:
-            # Hold the view's tracking row, so that two followers (several server
-            # processes on PostgreSQL) take turns instead of both applying a batch.
-            tx.execute("INSERT INTO view_tracking (view, position) VALUES (?, 0)"
-                       " ON CONFLICT (view) DO NOTHING", (self.name,))
-            tx.execute("SELECT position FROM view_tracking WHERE view = ?"
-                       + self.db.lock_rows, (self.name,))
-            row = tx.fetchone()
-            current = int(row[0]) if row else 0
-            for position, event in batch:
-                if position <= current:
-                    continue  # already applied: at-least-once delivery, exactly-once effect
-                self.handle(tx, event)
-                current = position
-            tx.execute("INSERT INTO view_tracking (view, position) VALUES (?, ?)"
-                       " ON CONFLICT (view) DO UPDATE SET position = excluded.position",
-                       (self.name, current))
+        """Apply a batch of (position, event) in one transaction; returns the new position.
+
+        If a handler raises, nothing of the batch stays; then what came before the failing
+        event is applied, the failure is recorded, and `ViewStopped` is raised.
+        """
+        try:
+            with self.db.transaction() as tx:
+                return self._apply_log(tx, batch)
+        except HandlerFailed as failed:
+            with self.db.transaction() as tx:
+                reached = self._apply_log(tx, [(p, e) for p, e in batch if p < failed.position])
+                failure = tracking.record_failure(tx, self._failure(failed))
+            raise ViewStopped(failure, reached) from failed.cause
+
+    def _apply_log(self, tx: Tx, batch: Sequence[tuple[int, Event]]) -> int:
+        current = tracking.lock_log_position(tx, self.db, self.name)
+        for position, event in batch:
+            if position <= current:
+                continue  # already applied: at-least-once delivery, exactly-once effect
+            self._handle(tx, position, event)
+            current = position
+        tracking.store_log_position(tx, self.name, current)
+        tracking.clear_failure_before(tx, self.name, current)
         return current
+
+    # ── fed by Kafka ──────────────────────────────────────────────────────
+
+    def process_deliveries(self, topic: str, partition: int,
+                           deliveries: Sequence[Delivery]) -> int:
+        """Apply one partition's deliveries in one transaction with the offset and key positions.
+
+        Returns the next offset to read. A handler's failure is handled as in `process`.
+        """
+        try:
+            with self.db.transaction() as tx:
+                return self._apply_deliveries(tx, topic, partition, deliveries)
+        except HandlerFailed as failed:
+            with self.db.transaction() as tx:
+                failing = next(d.offset for d in deliveries if d.event is failed.event)
+                before = [d for d in deliveries if d.offset < failing]
+                self._apply_deliveries(tx, topic, partition, before)
+                failure = tracking.record_failure(tx, self._failure(failed))
+            raise ViewStopped(failure, failed.position - 1) from failed.cause
+
+    def _apply_deliveries(self, tx: Tx, topic: str, partition: int,
+                          deliveries: Sequence[Delivery]) -> int:
+        next_offset = tracking.lock_offset(tx, self.db, self.name, topic, partition)
+        fresh = [d for d in deliveries if d.offset >= next_offset]
+        if not fresh:
+            return next_offset
+        known = tracking.key_positions(tx, self.name, {d.key for d in fresh if d.event})
+        applied: set[int] = set()
+        for delivery in fresh:
+            if delivery.event is not None and delivery.position > known[delivery.key]:
+                self._handle(tx, delivery.position, delivery.event)
+                known[delivery.key] = delivery.position
+                tracking.store_key_position(tx, self.name, delivery.key, delivery.position)
+                applied.add(delivery.position)
+            # else: a copy published again by a restarted relay, or a message we cannot read
+            next_offset = delivery.offset + 1
+        tracking.store_offset(tx, self.name, topic, partition, next_offset)
+        tracking.clear_failure_among(tx, self.name, applied)
+        return next_offset
+
+    # ── one event ─────────────────────────────────────────────────────────
+
+    def _handle(self, tx: Tx, position: int, event: Event) -> None:
+        self.handling_position = position
+        try:
+            self.handle(tx, event)
+        except Exception as exc:
+            if transient(exc):
+                raise  # the database is away: the whole batch is retried later
+            raise HandlerFailed(self.name, position, event, exc) from exc
+
+    def _failure(self, failed: HandlerFailed) -> ViewFailure:
+        cause = failed.cause
+        return ViewFailure(self.name, failed.position, event_type_name(failed.event),
+                           f"{type(cause).__name__}: {cause}", datetime.now(UTC))
 
     @abstractmethod
     def handle(self, tx: Tx, event: Event) -> None:
         """Apply one event's change to the view's tables."""
 
     def drop(self) -> None:
-        """Empty the view and forget its position, so it rebuilds from the start."""
+        """Empty the view and forget where it was, so it rebuilds from the start."""
         with self.db.transaction() as tx:
             for table in self.tables:
                 tx.execute(f"DELETE FROM {table}")
-            tx.execute("DELETE FROM view_tracking WHERE view = ?", (self.name,))
+            tracking.forget(tx, self.name)
 
     def newest_first(self, select: str, table: str, order: str, where: list[str],
                      params: list[Any], limit: int,

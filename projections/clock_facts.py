@@ -92,19 +92,10 @@ class ClockFactsView(View):
 
     def __init__(self, db: Database, transcoder: Transcoder) -> None:
         super().__init__(db, transcoder)
-        self._positions: dict[int, int] = {}
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._memo_lock = threading.Lock()
 
     # ── keeping the facts ─────────────────────────────────────────────────
-
-    def process(self, batch: Sequence[tuple[int, Event]]) -> int:
-        # `handle` gets the event only; remember each event's log position for it.
-        self._positions = {id(event): position for position, event in batch}
-        try:
-            return super().process(batch)
-        finally:
-            self._positions = {}
 
     def handle(self, tx: Tx, event: Event) -> None:
         if isinstance(event, Proposal.Event):
@@ -113,7 +104,7 @@ class ClockFactsView(View):
             kind = "need"
         else:
             return
-        seq = self._positions[id(event)]
+        seq = self.handling_position  # the event's log position, from either feed
         aggregate_id = str(event.originator_id)
         type_name = event_type_name(event)
         data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
@@ -184,7 +175,12 @@ class ClockFactsView(View):
         instant of the same day gives the same figures.
         """
         with self.db.transaction() as tx:
-            position = self._position(tx)
+            # Fed from the log the position moves; fed from Kafka the offsets do.
+            tx.execute("SELECT COALESCE((SELECT position FROM view_tracking WHERE view = ?), 0),"
+                       " COALESCE((SELECT SUM(next_offset) FROM view_offsets WHERE view = ?), 0)",
+                       (self.name, self.name))
+            tracked = tx.fetchone()
+            position = int(tracked[0]) + int(tracked[1]) if tracked else 0
             tx.execute("SELECT MAX(at) FROM clock_facts_facts")
             row = tx.fetchone()
         newest = row[0] if row else None

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.kafka_server import kafka_broker, kafka_topic  # noqa: F401 — fixtures
 from tests.pg_server import PostgresServer
 
 

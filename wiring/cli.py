@@ -1,4 +1,4 @@
-"""The `tsunagi` command line: serve, demo data, users, projections."""
+"""The `tsunagi` command line: serve, demo data, users, projections, Kafka, relay, consume."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from domain.metrics import METRIC_CLOCKS
 from infra.settings import Settings
 from infra.users import UserError
 from wiring.bootstrap import Container, build
+from wiring.scale_cli import add_scale_out_commands, print_relay_status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,11 +67,13 @@ def _parser() -> argparse.ArgumentParser:
 
     projections = sub.add_parser("projections", help="inspect and rebuild views")\
         .add_subparsers(metavar="ACTION")
-    projections.add_parser("status", help="each view's position and lag")\
+    projections.add_parser("status", help="each view's feed, position, lag and state")\
         .set_defaults(run=_projections_status)
     rebuild = projections.add_parser("rebuild", help="drop a view and rebuild it from the log")
     rebuild.add_argument("name", nargs="?", help="one view (default: all)")
     rebuild.set_defaults(run=_projections_rebuild)
+
+    add_scale_out_commands(sub)
 
     metrics = sub.add_parser("metrics", help="response metrics (see docs/metrics.md)")\
         .add_subparsers(metavar="ACTION")
@@ -122,9 +125,11 @@ def _serve(args: argparse.Namespace) -> int:
         # Each worker process imports the factory and builds its own container and follower.
         build(settings).close()  # create the tables once, before the workers race to do it
         uvicorn.run("api.app:create_app_from_env", factory=True, workers=args.workers,
-                    host=args.host, port=args.port)
+                    host=args.host, port=args.port, http="api.protocol:ProblemH11Protocol")
     else:
-        uvicorn.run(create_app(build(settings)), host=args.host, port=args.port)
+        # A request that is not valid HTTP gets a problem+json 400 too (api/protocol.py).
+        uvicorn.run(create_app(build(settings)), host=args.host, port=args.port,
+                    http="api.protocol:ProblemH11Protocol")
     return 0
 
 
@@ -151,7 +156,8 @@ def _demo(args: argparse.Namespace) -> int:
         header = "Demo tokens (role, scope, token):\n"
         tokens_file.write_text(header + "\n".join(lines) + "\n")
         os.chmod(tokens_file, 0o600)
-        c.follower.catch_up()  # so the first page served is complete at once
+        if c.settings.view_feed == "log":  # with Kafka, the consumers keep the views
+            c.follower.catch_up()  # so the first page served is complete at once
         print(f"Loaded {summary.needs} needs and {summary.proposals} proposals.")
         print(header + "\n".join(lines))
         print(f"(saved to {tokens_file})")
@@ -234,11 +240,22 @@ def _users_revoke(args: argparse.Namespace) -> int:
 def _projections_status(_: argparse.Namespace) -> int:
     with _container() as c:
         head = c.app.position()
-        print(f"{'view':<20} {'position':>10} {'lag':>8}   (log at {head})")
-        for view in c.views:
-            position = view.position()
-            print(f"{view.name:<20} {position:>10} {head - position:>8}")
-    return 0
+        states = c.view_feed.states()
+        print(f"{'view':<18} {'feed':<6} {'state':<8} {'position':>9} {'lag':>7}   (log at {head})")
+        for st in states:
+            print(f"{st.view:<18} {st.feed:<6} {st.state:<8} {st.position:>9}"
+                  f" {max(head - st.position, 0):>7}")
+            for part in st.partitions:
+                lag = "?" if part.lag is None else str(part.lag)
+                print(f"  partition {part.partition:<3} next offset {part.next_offset:>9}"
+                      f"  lag {lag:>7}")
+            if st.failure is not None:
+                f = st.failure
+                print(f"  stopped at position {f.position} ({f.event_type}), {f.attempts}"
+                      f" attempt(s), since {f.failed_at.isoformat()}: {f.error}")
+        if c.settings.kafka_bootstrap:
+            print_relay_status(c.settings, head)
+    return 1 if any(st.failure for st in states) else 0
 
 
 def _projections_rebuild(args: argparse.Namespace) -> int:
@@ -249,7 +266,11 @@ def _projections_rebuild(args: argparse.Namespace) -> int:
             raise UserError(f"no view named {args.name!r}; views: {names}")
         for view in chosen:
             view.drop()
-        c.follower.positions.update({v.name: v.position() for v in c.views})
+        c.follower.reset(chosen)
+        if c.settings.view_feed == "kafka":
+            print(f"dropped {', '.join(v.name for v in chosen)}: restart `tsunagi consume`,"
+                  " which reads the topic again from its first offset")
+            return 0
         head = c.app.position()
 
         def progress(done: int, total: int) -> None:
@@ -261,8 +282,10 @@ def _projections_rebuild(args: argparse.Namespace) -> int:
         progress(0, head)
         c.follower.catch_up(progress)
         print(file=sys.stderr)
-        print(f"rebuilt {', '.join(v.name for v in chosen)} up to position {head}")
-    return 0
+        failed = [v.name for v in chosen if v.name in c.follower.stopped]
+        print(f"rebuilt {', '.join(v.name for v in chosen)} up to position {head}"
+              + (f"; stopped on a failing event: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
 
 
 def _metrics_report(args: argparse.Namespace) -> int:

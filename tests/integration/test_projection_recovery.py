@@ -34,8 +34,12 @@ NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 Dump = dict[str, Any]
 
 
-class Crash(Exception):
-    """The fault a test injects into a view."""
+class Crash(BaseException):
+    """The process dying in the middle of a batch (not an `Exception`: nothing contains it)."""
+
+
+class HandlerBug(Exception):
+    """A view's handler raising on an event: contained, the view is tried again later."""
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -88,8 +92,9 @@ def fresh_views(views: list[View]) -> list[View]:
     return [type(v)(v.db, v.transcoder) for v in views]
 
 
-def faulty(view: View, after: int, min_in_batch: int) -> View:
-    """The same view, raising `Crash` once: on the first event from the `after`-th handled on,
+def faulty(view: View, after: int, min_in_batch: int,
+           error: type[BaseException] = Crash) -> View:
+    """The same view, raising `error` once: on the first event from the `after`-th handled on,
     at which at least `min_in_batch` events of the same batch were already handled."""
     state = {"total": 0, "in_batch": 0, "crashed": 0}
 
@@ -103,7 +108,7 @@ def faulty(view: View, after: int, min_in_batch: int) -> View:
             if (not state["crashed"] and state["total"] >= after
                     and state["in_batch"] >= min_in_batch):
                 state["crashed"] = state["in_batch"]
-                raise Crash(f"{self.name} after {state['in_batch']} events of a batch")
+                raise error(f"{self.name} after {state['in_batch']} events of a batch")
             super().handle(tx, event)
             state["in_batch"] += 1
 
@@ -211,13 +216,13 @@ def test_a_crash_mid_batch_changes_nothing_and_a_restart_equals_a_rebuild(
 
 
 def test_a_failing_follower_thread_retries_from_the_views(container: Container) -> None:
-    """The running follower (polling or subscribed) survives a crash and catches up."""
+    """The running follower (polling or subscribed) survives a failing handler and catches up."""
     c = container
     load_demo(c.app, NOW)
     head = c.app.position()
     views = fresh_views(c.views)
-    views[-1] = faulty(views[-1], after=head // 2, min_in_batch=10)
-    follower = Follower(c.app, views, poll_interval=0.05, batch_size=100)
+    views[-1] = faulty(views[-1], after=head // 2, min_in_batch=10, error=HandlerBug)
+    follower = Follower(c.app, views, poll_interval=0.05, batch_size=100, retry_interval=0.05)
     follower.start()
     try:
         assert follower.wait_for(head, 60)

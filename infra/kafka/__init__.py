@@ -1,0 +1,1 @@
+"""Apache Kafka: the broker launcher (jars from Maven Central) and client settings."""
