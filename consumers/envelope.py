@@ -16,12 +16,17 @@ from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscode
 
 from domain.application import DateAsISO, event_type_name
 from domain.need import Need
+from domain.observation import Observation
 from domain.proposal import Proposal
 from projections.base import Event
 
 SCHEMA = "tsunagi.event/v1"
 #: the aggregates whose events travel, by the `aggregate_type` their messages carry
-AGGREGATES: dict[str, type[Need] | type[Proposal]] = {"Need": Need, "Proposal": Proposal}
+AGGREGATES: dict[str, type[Need] | type[Proposal] | type[Observation]] = {
+    "Need": Need, "Proposal": Proposal, "Observation": Observation}
+#: the key's ward part for what belongs to no ward (a city-wide indicator observation);
+#: not a slug, so it never meets a real ward's id
+CITY_WIDE = "_city"
 #: attributes of every event that the envelope carries at its top level, not in `data`
 _ENVELOPE = ("originator_id", "originator_version", "timestamp", "effective_at", "actor")
 #: names the id of an event: the same event published twice carries the same id

@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
-from consumers.envelope import Route
+from consumers.envelope import CITY_WIDE, Route
 from domain.application import DateAsISO, Tsunagi
 from projections.base import Event
 
@@ -57,7 +57,9 @@ class Router:
                 if not first:
                     raise UnroutableEvent(f"no creation event for aggregate {aggregate_id}")
                 creation = self.log.mapper.to_domain_event(first[0])
-            route = Route(creation.city, creation.ward)  # type: ignore[attr-defined]
+            # A city-wide indicator observation has no ward: it is keyed to the city.
+            ward = creation.ward or CITY_WIDE  # type: ignore[attr-defined]
+            route = Route(creation.city, ward)  # type: ignore[attr-defined]
             self._routes[aggregate_id] = route
             if len(self._routes) > CACHE_SIZE:
                 self._routes.popitem(last=False)
