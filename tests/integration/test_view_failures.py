@@ -84,7 +84,7 @@ def test_a_failing_view_stops_alone_and_its_reads_answer_503_naming_it(
     assert read.status_code == 503
     assert read.headers["content-type"].startswith("application/problem+json")
     assert FAILING in read.json()["detail"]
-    assert f"stopped at position {position}" in read.json()["detail"]
+    assert f"stopped at position {position}" in read.json()["detail_en"]  # Japanese first
     assert client.get("/api/v1/views/office-feedback/higashi-exchange-room-1")\
         .status_code == 503, "a stopped view is not served stale"
 
