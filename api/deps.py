@@ -100,7 +100,8 @@ class _WaitForViews:
     def __call__(
         self,
         c: ContainerDep,
-        min_position: Annotated[int | None, Query(ge=0, description="Answer once the view"
+        min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION,
+                                                  description="Answer once the view"
                                                   " has processed this log position")] = None,
     ) -> None:
         feed = c.view_feed

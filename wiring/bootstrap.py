@@ -7,11 +7,13 @@ are the views' feed (in-process follower or Kafka) and the relay's lease.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import eventsourcing.persistence as es_persistence
 from eventsourcing.persistence import Transcoder
 
 from consumers.feeds import KafkaFeed, LogFeed, ViewFeed
@@ -171,6 +173,19 @@ def _require_kafka(settings: Settings) -> str:
     return settings.kafka_bootstrap
 
 
+def _open_log(settings: Settings, attempts: int = 5) -> EventLog:
+    """The event log opened for reading. Relays started together race on the library's
+    `CREATE TABLE IF NOT EXISTS` on PostgreSQL ("tuple concurrently updated"): retry."""
+    for attempt in range(attempts):
+        try:
+            return EventLog(env=event_store_env(settings))
+        except es_persistence.InternalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class KafkaNotConfigured(Exception):
     """A Kafka command without TSUNAGI_KAFKA_BOOTSTRAP."""
 
@@ -200,7 +215,7 @@ def build_relay(settings: Settings) -> RelayProcess:
     clients.ensure_topic(bootstrap, settings.kafka_topic, settings.kafka_partitions,
                          settings.kafka_replication)
     stores = open_stores(settings)
-    log = EventLog(env=event_store_env(settings))
+    log = _open_log(settings)
     lease: Lease
     if settings.uses_postgres:
         lease = AdvisoryLease(settings.database_url, f"tsunagi-relay:{settings.kafka_topic}")
