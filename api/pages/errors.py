@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,6 +20,8 @@ from api.pages import session
 from api.pages.render import lang_of, render
 from api.problems import STATUS_OF, ServiceUnavailable, schema_reason
 from domain.errors import DomainError
+from domain.permissions import Actor
+from wiring.bootstrap import Container
 
 
 def error_message(exc: DomainError, lang: str, request: Request) -> str:
@@ -91,3 +95,32 @@ class PageRoute(APIRoute):
                 return _error_page(request, exc.status_code, str(exc.detail))
 
         return page_handler
+
+
+def post_action(request: Request, record_id: UUID, action: str, form: FormData,
+                run: Callable[[Container, Actor, UUID, str, FormData], object],
+                page: Callable[[Request, UUID, int, dict[str, Any]], Response],
+                location: str) -> Response:
+    """An action's form post on a record's page: CSRF, the command, then 303 to the
+    record, or the page again with the reason beside the form that caused it."""
+    actor = session.require_actor(request)
+    session.check_csrf(request, str(form.get("csrf_token", "")))
+    c: Container = request.app.state.container
+    lang = lang_of(request)
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        run(c, actor, record_id, action, form)
+    except ValidationError as exc:
+        return page(request, record_id, 422, {
+            "action": action, "values": values, "errors": field_errors(exc, lang, request),
+            "message": "入力内容を確かめてください" if lang == "ja" else "Check the fields below"})
+    except DomainError as exc:
+        return page(request, record_id, status_of(exc), {
+            "action": action, "values": values, "message": error_message(exc, lang, request)})
+    return RedirectResponse(location, 303)
+
+
+def unknown_action(request: Request) -> Response:
+    """The 404 page for an action the record does not have."""
+    return render(request, "error.html", 404, message="ページが見つかりません"
+                  if lang_of(request) == "ja" else "Page not found")

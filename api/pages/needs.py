@@ -15,7 +15,14 @@ from starlette.responses import RedirectResponse, Response
 
 from api import queries
 from api.pages import commands, session
-from api.pages.errors import PageRoute, error_message, field_errors, status_of
+from api.pages.errors import (
+    PageRoute,
+    error_message,
+    field_errors,
+    post_action,
+    status_of,
+    unknown_action,
+)
 from api.pages.forms import need_forms
 from api.pages.render import lang_of, render
 from domain.calendar import JST
@@ -113,30 +120,11 @@ def show_need(request: Request, need_id: UUID) -> Response:
     return need_page(request, need_id)
 
 
-def _act(request: Request, need_id: UUID, action: str, form: FormData) -> Response:
-    actor = session.require_actor(request)
-    session.check_csrf(request, str(form.get("csrf_token", "")))
-    c: Container = request.app.state.container
-    lang = lang_of(request)
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
-    try:
-        commands.act_on_need(c, actor, need_id, action, form)
-    except ValidationError as exc:
-        return need_page(request, need_id, 422, {
-            "action": action, "values": values, "errors": field_errors(exc, lang, request),
-            "message": "入力内容を確かめてください" if lang == "ja" else "Check the fields below"})
-    except DomainError as exc:
-        return need_page(request, need_id, status_of(exc), {
-            "action": action, "values": values, "message": error_message(exc, lang, request)})
-    return RedirectResponse(f"/needs/{need_id}", 303)
-
-
 @router.post("/needs/{need_id}/{action}")
 async def act_on_need(request: Request, need_id: UUID, action: str) -> Response:
     """One of the need's actions; a refusal shows the page again with the reason."""
     if action not in commands.NEED_ACTIONS:
-        return await run_in_threadpool(lambda: render(
-            request, "error.html", 404, message="ページが見つかりません"
-            if lang_of(request) == "ja" else "Page not found"))
+        return await run_in_threadpool(unknown_action, request)
     form = await request.form()
-    return await run_in_threadpool(_act, request, need_id, action, form)
+    return await run_in_threadpool(post_action, request, need_id, action, form,
+                                   commands.act_on_need, need_page, f"/needs/{need_id}")
