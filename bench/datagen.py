@@ -314,9 +314,11 @@ class Generator:
                 "channel": rng.choice(FEEDBACK_CHANNELS)}
         if kind == "evaluate":
             scores = (3, 4, 4, 5, 5) if state == "completed" else (1, 2, 2, 3)
-            return staff, "evaluate", {"satisfaction": rng.choice(scores),
-                                       "note": rng.choice(tx.EVALUATION_NOTES),
-                                       "indicators": {"回答数": rng.randint(12, 90)}}
+            # declared indicators only (infra/cities/kumamoto.yaml), as the demo records them
+            return staff, "evaluate", {
+                "satisfaction": rng.choice(scores), "note": rng.choice(tx.EVALUATION_NOTES),
+                "indicators": {"answered-within-target": float(rng.randint(12, 90)),
+                               "resident-satisfaction": round(1 + 4 * rng.uniform(0.3, 0.9), 1)}}
         if kind in ("withdraw", "withdraw_return"):
             return staff, "withdraw", {"reason": rng.choice(tx.WITHDRAW_REASONS),
                                        "return_needs": kind == "withdraw_return"}
