@@ -62,6 +62,13 @@ def fields_of(form: FormData) -> dict[str, Any]:
     return out
 
 
+def chosen_lists(form: FormData) -> dict[str, list[str]]:
+    """The repeated fields a form sent, as lists: ticked boxes stay ticked when it is shown
+    again with its errors."""
+    return {name: [v for v in form.getlist(name) if isinstance(v, str)]
+            for name in _LISTS if name in form}
+
+
 def version_of(form: FormData) -> int:
     """The aggregate version the form was rendered from (a stale one is refused)."""
     value = form.get("version")

@@ -78,6 +78,7 @@ def _record(request: Request, form: FormData) -> Response:
     c: Container = request.app.state.container
     lang = lang_of(request)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    values.update(commands.chosen_lists(form))
     try:
         outcome = commands.record_need(c, actor, form)
     except ValidationError as exc:

@@ -66,6 +66,7 @@ def _create(request: Request, form: FormData) -> Response:
     c: Container = request.app.state.container
     lang = lang_of(request)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "needs"}
+    values.update(commands.chosen_lists(form))
     chosen = [v for v in form.getlist("needs") if isinstance(v, str)]
     try:
         outcome = commands.create_proposal(c, actor, form)

@@ -12,6 +12,7 @@ from tests.browser.harness import Site
 
 TITLE = "桜木校区のバス停に屋根とベンチを"
 PROPOSAL = "東区のバス停待合環境の改善（桜木）"
+TRANSPORT_GOAL = "6-5-1 公共交通の充実と交通ネットワークの整備"
 
 
 def test_a_need_heard_by_the_office_is_decided_and_its_feedback_reaches_the_office(
@@ -26,6 +27,9 @@ def test_a_need_heard_by_the_office_is_decided_and_its_feedback_reaches_the_offi
     room.get_by_label("件名").fill(TITLE)
     room.get_by_label("内容").fill("自治協議会で、高齢者がバスを待つ間に座れないとの声が出た。")
     room.get_by_label("関係する住民の数").fill("120")
+    room.get_by_text("総合計画の施策").click()  # opens the plan goals
+    room.get_by_label(re.compile("^6-5-1 ")).check()
+    room.get_by_label(re.compile("^6-2-3 ")).check()
     room.get_by_label("氏名").fill("熊本 はな")
     room.get_by_label("連絡先").fill("096-000-0000")
     room.get_by_role("button", name="記録する").click()
@@ -33,6 +37,8 @@ def test_a_need_heard_by_the_office_is_decided_and_its_feedback_reaches_the_offi
     expect(room.get_by_role("heading", level=1)).to_have_text(TITLE)
     expect(room.locator("section.personal")).to_contain_text("熊本 はな")
     expect(room.locator(".timeline")).to_contain_text("記録")
+    expect(room.locator("dl.facts").first).to_contain_text(TRANSPORT_GOAL)
+    expect(room.locator("dl.facts").first).to_contain_text("6-2-3 住民自治活動の活性化")
     need_url = room.url
 
     staff = signed_in("staff")
@@ -53,9 +59,12 @@ def test_a_need_heard_by_the_office_is_decided_and_its_feedback_reaches_the_offi
     staff.get_by_label("主務課").select_option("transport-planning")
     staff.get_by_label("施策分野").select_option("transport")
     staff.get_by_label("概算費用").fill("4800000")
+    staff.get_by_text("総合計画の施策").click()
+    staff.get_by_label(re.compile("^6-5-1 ")).check()
     staff.get_by_role("button", name="下書きを保存する").click()
     staff.wait_for_url(re.compile(r"/proposals/[0-9a-f-]{36}$"))
     expect(staff.locator(".status").first).to_have_text("下書き")
+    expect(staff.locator("dl.facts").first).to_contain_text(TRANSPORT_GOAL)
     proposal_url = staff.url
 
     mayor = signed_in("mayor")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
@@ -18,12 +19,15 @@ def test_a_need_without_a_title_is_refused_beside_the_field_and_nothing_is_recor
     room.get_by_label("施策分野").select_option("transport")
     room.get_by_label("内容").fill("題のない記録")
     room.get_by_label("関係する住民の数").fill("-3")
+    room.get_by_text("総合計画の施策").click()
+    room.get_by_label(re.compile("^6-5-1 ")).check()
     room.get_by_role("button", name="記録する").click()
     expect(room.locator("#title-error")).to_have_text("入力してください")
     expect(room.locator("#residents_affected-error")).to_have_text("「関係する住民数」は0以上の値です")
     expect(room.get_by_label("件名")).to_have_attribute("aria-invalid", "true")
     expect(room.get_by_role("alert")).to_contain_text("入力内容を確かめてください")
     expect(room.get_by_label("内容")).to_have_value("題のない記録")  # what was typed stays
+    expect(room.get_by_label(re.compile("^6-5-1 "))).to_be_checked()  # and what was ticked
     assert site.container.app.position() == before
 
 
