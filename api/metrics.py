@@ -26,14 +26,17 @@ from api.render import shown
 from api.schemas import QueryDate, QueryInstant, problem_responses
 from consumers.metrics import add_feed_metrics
 from domain.errors import InvalidCommand
-from domain.metrics import GROUP_BYS, METRIC_CLOCKS, end_to_end_clock, proposal_clocks
+from domain.groupings import GROUP_BYS
+from domain.metrics import METRIC_CLOCKS, end_to_end_clock, proposal_clocks
 from domain.states import OPEN
 from wiring.bootstrap import Container
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 operations = APIRouter(tags=["operations"])
 
-GroupBy = Literal["ward", "department", "policy_area", "fiscal_year", "month"]
+GroupBy = Literal["ward", "department", "policy_area", "fiscal_year", "month", "plan_goal",
+                  "school_district"]
+Between = Literal["ward", "school_district"]
 MetricName = Literal[
     "acknowledgement_median", "acknowledgement_p90", "acknowledgement_within_target",
     "decision_median", "decision_p90", "decision_within_target",
@@ -88,14 +91,30 @@ class WardValueOut(BaseModel):
     flagged: bool
 
 
+class DistrictValueOut(BaseModel):
+    """A school district's value of the metric and the items behind it (`n < 5`: flagged)."""
+
+    school_district: str
+    value: float | None
+    n: int
+    flagged: bool
+
+
 class UniformityOut(BaseModel):
-    """How evenly the wards fare on one metric."""
+    """How evenly the wards, or the school districts of one ward, fare on one metric.
+
+    Between school districts, `wards` holds the ward itself (all its items, for
+    comparison; not part of the figures) and `school_districts` the places compared.
+    """
 
     metric: str
     as_of: datetime
     wards: list[WardValueOut]
     coefficient_of_variation: float | None
     max_min_ratio: float | None
+    between: Between = "ward"
+    ward: str | None = None
+    school_districts: list[DistrictValueOut] | None = None
 
 
 class BacklogDepartmentOut(BaseModel):
@@ -145,7 +164,8 @@ def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None
              date_to: Annotated[QueryDate | None, Query(
                  alias="to", description="提出日/把握日の上限 (JST date, inclusive)")] = None,
              ) -> dict[str, Any]:
-    """Counts, clocks and rates per ward, division, policy area, fiscal year or month."""
+    """Counts, clocks and rates per ward, division, policy area, fiscal year, month, plan goal
+    (chapters the union of their measures) or school district."""
     if date_from is not None and date_to is not None and date_from > date_to:
         raise InvalidCommand("from", "range_reversed", start=date_from.isoformat(),
                              end=date_to.isoformat())
@@ -154,15 +174,35 @@ def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None
 
 @router.get("/uniformity", response_model=UniformityOut, dependencies=[FreshView("clock_facts")],
             responses=problem_responses(401, 422, 503))
-def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
-                             as_of: AsOf = None) -> dict[str, Any]:
-    """Coefficient of variation and max/min ratio of a metric over the wards."""
-    report = queries.ward_uniformity(c, metric, resolve_as_of(c, as_of))
+def uniformity_between_places(
+    c: ContainerDep, _: ActorDep, metric: MetricName, as_of: AsOf = None,
+    between: Annotated[Between, Query(
+        description="比べる単位 (compare the wards, or the school districts of one ward)")
+    ] = "ward",
+    ward: Annotated[str | None, Query(
+        max_length=100, description="校区を比べる区 (the ward whose school districts are"
+                                    " compared; only with between=school_district)")] = None,
+) -> dict[str, Any]:
+    """Coefficient of variation and max/min ratio of a metric over the wards, or over the
+    school districts of one ward."""
+    if between == "ward":
+        if ward is not None:
+            raise InvalidCommand("ward", "ward_only_for_districts")
+        report = queries.ward_uniformity(c, metric, resolve_as_of(c, as_of))
+    elif ward is None:
+        raise InvalidCommand("ward", "districts_need_ward")
+    else:
+        report = queries.district_uniformity(c, metric, ward, resolve_as_of(c, as_of))
     result = report.result
-    return {"metric": metric, "as_of": shown(report.as_of),
-            "wards": [w.as_dict() for w in result.wards],
-            "coefficient_of_variation": result.coefficient_of_variation,
-            "max_min_ratio": result.max_min_ratio}
+    body: dict[str, Any] = {
+        "metric": metric, "as_of": shown(report.as_of),
+        "wards": [w.as_dict() for w in result.places] if between == "ward" else
+        [report.ward_figure.as_dict()] if report.ward_figure is not None else [],
+        "coefficient_of_variation": result.coefficient_of_variation,
+        "max_min_ratio": result.max_min_ratio, "between": between, "ward": report.ward}
+    if between == "school_district":
+        body["school_districts"] = [d.as_dict("school_district") for d in result.places]
+    return body
 
 
 @router.get("/backlog", response_model=BacklogOut, dependencies=[FreshView("clock_facts")],
@@ -247,7 +287,7 @@ _FIGURES: tuple[tuple[str, str, str], ...] = (
     ("受付", "ack", "acknowledgement"), ("決定", "decision", "decision"),
     ("回答", "feedback", "feedback"), ("全体", "end to end", "end_to_end"))
 _GROUP_JA = {"ward": "区", "department": "課", "policy_area": "施策分野",
-             "fiscal_year": "年度", "month": "月"}
+             "fiscal_year": "年度", "month": "月", "plan_goal": "施策", "school_district": "校区"}
 #: decimal places people read each kind of figure in (None: as it is)
 _PLACES: dict[str, int | None] = {"key": None, "count": None, "days": 1, "share": 3,
                                   "ratio": 2}

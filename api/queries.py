@@ -12,22 +12,17 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.backlog import DepartmentBacklog, backlog
 from domain.clocks import ClockReading, proposal_clock_facts, proposal_clocks
 from domain.district_voices import DistrictVoices, district_voices
 from domain.errors import NotFound, UnknownReference
 from domain.facts import NeedFacts, ProposalFacts
-from domain.metrics import (
-    DepartmentBacklog,
-    GroupMetrics,
-    Uniformity,
-    backlog,
-    response_metrics,
-    uniformity,
-)
+from domain.metrics import GroupMetrics, response_metrics
 from domain.need import Need
 from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, permits
 from domain.plan_progress import NeedItem, PlanProgress, ProposalItem, plan_progress
 from domain.proposal import Proposal
+from domain.uniformity import PlaceFigure, Uniformity, figures, uniformity
 from projections.department_queue import QueueItem
 from projections.indicator_observations import latest_per_place
 from projections.needs_index import NeedFilter
@@ -174,10 +169,14 @@ class ResponseMetrics:
 
 @dataclass(frozen=True)
 class UniformityReport:
-    """How evenly the wards fare on one metric, as of an instant."""
+    """How evenly the wards, or the school districts of one ward, fare on one metric."""
 
     as_of: datetime
     result: Uniformity
+    between: str = "ward"  # or "school_district"
+    ward: str | None = None  # the ward whose school districts are compared
+    #: between school districts: the ward's own figure over all its items, for comparison
+    ward_figure: PlaceFigure | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +213,18 @@ def response(c: Container, group_by: str, as_of: datetime, date_from: date | Non
 def ward_uniformity(c: Container, metric: str, as_of: datetime) -> UniformityReport:
     """Coefficient of variation and max/min ratio of a metric over the wards."""
     return UniformityReport(as_of, uniformity(response_groups(c, "ward", as_of), metric))
+
+
+def district_uniformity(c: Container, metric: str, ward: str,
+                        as_of: datetime) -> UniformityReport:
+    """The same figures over the school districts of one ward (in the city file's order)."""
+    if c.city.ward(ward) is None:
+        raise UnknownReference("ward", ward)
+    districts = {s.id for s in c.city.school_districts_in(ward)}
+    groups = [g for g in response_groups(c, "school_district", as_of) if g.key in districts]
+    own = [g for g in response_groups(c, "ward", as_of) if g.key == ward]
+    return UniformityReport(as_of, uniformity(groups, metric), "school_district", ward,
+                            figures(own, metric)[0] if own else None)
 
 
 def department_backlog(c: Container, as_of: datetime) -> Backlog:
