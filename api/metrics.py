@@ -29,6 +29,7 @@ from domain.errors import InvalidCommand
 from domain.groupings import GROUP_BYS
 from domain.metrics import METRIC_CLOCKS, end_to_end_clock, proposal_clocks
 from domain.states import OPEN
+from projections.clock_summaries import PrometheusFigures
 from wiring.bootstrap import Container
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
@@ -44,6 +45,8 @@ MetricName = Literal[
     "end_to_end_median", "end_to_end_p90", "end_to_end_within_target",
     "acceptance_rate", "feedback_closure_rate", "transfers_per_proposal", "mean_satisfaction",
 ]
+#: the metrics read the summaries for now and the facts for a past instant: wait for both
+METRIC_VIEWS = FreshView("clock_facts", "clock_summaries")
 AsOf = Annotated[QueryInstant | None, Query(
     description="答える時点 (the instant to answer as of; not in the future; default now)."
                 " Encode `+` as `%2B` or use `Z`.")]
@@ -156,7 +159,7 @@ def response_payload(c: Container, group_by: str, as_of: datetime,
 # ── endpoints ─────────────────────────────────────────────────────────────
 
 
-@router.get("/response", response_model=ResponseMetricsOut, dependencies=[FreshView("clock_facts")],
+@router.get("/response", response_model=ResponseMetricsOut, dependencies=[METRIC_VIEWS],
             responses=problem_responses(401, 422, 503))
 def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None,
              date_from: Annotated[QueryDate | None, Query(
@@ -172,7 +175,7 @@ def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None
     return response_payload(c, group_by, resolve_as_of(c, as_of), date_from, date_to)
 
 
-@router.get("/uniformity", response_model=UniformityOut, dependencies=[FreshView("clock_facts")],
+@router.get("/uniformity", response_model=UniformityOut, dependencies=[METRIC_VIEWS],
             responses=problem_responses(401, 422, 503))
 def uniformity_between_places(
     c: ContainerDep, _: ActorDep, metric: MetricName, as_of: AsOf = None,
@@ -205,7 +208,7 @@ def uniformity_between_places(
     return body
 
 
-@router.get("/backlog", response_model=BacklogOut, dependencies=[FreshView("clock_facts")],
+@router.get("/backlog", response_model=BacklogOut, dependencies=[METRIC_VIEWS],
             responses=problem_responses(401, 422, 503))
 def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> dict[str, Any]:
     """Undecided proposals by lead division and business days since submission."""
@@ -219,7 +222,7 @@ def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> d
 DAY_BUCKETS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, float("inf"))
 
 
-@operations.get("/metrics", response_class=Response, dependencies=[FreshView("clock_facts")],
+@operations.get("/metrics", response_class=Response, dependencies=[METRIC_VIEWS],
                 responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
                                  "description": "Prometheus text format"},
                            **problem_responses(401, 503)})
@@ -240,10 +243,8 @@ def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
     return Response(clocks + generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _clock_metrics(c: Container, now: datetime) -> bytes:
-    """The figures computed from every fact, in Prometheus text format."""
-    registry = CollectorRegistry()
-    proposals, needs = queries.load_facts(c, now)
+def _clock_series(registry: CollectorRegistry) -> tuple[Gauge, Gauge, Histogram]:
+    """The clock figures' series: open proposals, overdue clocks, stopped clocks' days."""
     open_ = Gauge("tsunagi_proposals_open", "Open proposals by lead division and status",
                   ["department", "status"], registry=registry)
     overdue = Gauge("tsunagi_clocks_overdue",
@@ -254,6 +255,17 @@ def _clock_metrics(c: Container, now: datetime) -> bytes:
                      buckets=DAY_BUCKETS, registry=registry)
     for clock in METRIC_CLOCKS:
         days.labels(clock=clock)  # every series present, even with no observation
+    return open_, overdue, days
+
+
+def _clock_metrics(c: Container, now: datetime) -> bytes:
+    """The figures computed from every fact, in Prometheus text format: from the clock
+    summaries when they answer for `now` (they do once the follower has caught up)."""
+    if c.clock_summaries.answers(now):
+        return _summary_metrics(c.clock_summaries.prometheus(now))
+    registry = CollectorRegistry()
+    proposals, needs = queries.load_facts(c, now)
+    open_, overdue, days = _clock_series(registry)
     leads: dict[str, str] = {}
     for p in proposals:
         leads[p.id] = p.lead_department
@@ -269,6 +281,22 @@ def _clock_metrics(c: Container, now: datetime) -> bytes:
         reading = end_to_end_clock(need, lead, c.city, c.calendar, now)
         _observe(reading.state, reading.business_days, reading.late, lead or "none",
                  "end_to_end", overdue, days)
+    return generate_latest(registry)
+
+
+def _summary_metrics(figures: PrometheusFigures) -> bytes:
+    """The clock figures from the summaries, with the series of `_clock_metrics`."""
+    registry = CollectorRegistry()
+    open_, overdue, days = _clock_series(registry)
+    for department, status, n in figures.open:
+        open_.labels(department=department, status=status).inc(n)
+    for department, clock, n in figures.overdue:
+        overdue.labels(department=department, clock=clock).inc(n)
+    for clock, counts in figures.stopped.items():
+        child = days.labels(clock=clock)
+        for business_days, n in counts:
+            for _ in range(n):
+                child.observe(business_days)
     return generate_latest(registry)
 
 

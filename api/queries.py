@@ -195,12 +195,19 @@ def load_facts(c: Container, as_of: datetime) -> tuple[list[ProposalFacts], list
 def response_groups(c: Container, group_by: str, as_of: datetime,
                     date_from: date | None = None,
                     date_to: date | None = None) -> list[GroupMetrics]:
-    """The response metrics per group, computed once per view position (see `memo`)."""
+    """The response metrics per group, computed once per view position (see `memo`):
+    from the clock summaries when `as_of` is past every fact, else from the facts."""
+    key = ("response", group_by, date_from, date_to)
+    summaries = c.clock_summaries
+    if summaries.answers(as_of):
+        return summaries.memo(key, as_of, lambda: summaries.response_metrics(
+            group_by, as_of, date_from, date_to))
+
     def compute() -> list[GroupMetrics]:
         proposals, needs = load_facts(c, as_of)
         return response_metrics(proposals, needs, group_by, c.city, c.calendar, as_of,
                                 date_from, date_to)
-    return c.clock_facts.memo(("response", group_by, date_from, date_to), as_of, compute)
+    return c.clock_facts.memo(key, as_of, compute)
 
 
 def response(c: Container, group_by: str, as_of: datetime, date_from: date | None = None,
@@ -229,6 +236,10 @@ def district_uniformity(c: Container, metric: str, ward: str,
 
 def department_backlog(c: Container, as_of: datetime) -> Backlog:
     """Undecided proposals by lead division and business days since submission."""
+    summaries = c.clock_summaries
+    if summaries.answers(as_of):
+        return Backlog(as_of, summaries.memo(("backlog",), as_of,
+                                             lambda: summaries.backlog(as_of)))
     departments = c.clock_facts.memo(
         ("backlog",), as_of, lambda: backlog(load_facts(c, as_of)[0], c.calendar, as_of))
     return Backlog(as_of, departments)
