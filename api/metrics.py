@@ -262,7 +262,12 @@ def _clock_metrics(c: Container, now: datetime) -> bytes:
     """The figures computed from every fact, in Prometheus text format: from the clock
     summaries when they answer for `now` (they do once the follower has caught up)."""
     if c.clock_summaries.answers(now):
-        return _summary_metrics(c.clock_summaries.prometheus(now))
+        return summary_clock_metrics(c.clock_summaries.prometheus(now))
+    return fact_clock_metrics(c, now)
+
+
+def fact_clock_metrics(c: Container, now: datetime) -> bytes:
+    """The clock figures from every fact dated up to `now`, read one subject at a time."""
     registry = CollectorRegistry()
     proposals, needs = queries.load_facts(c, now)
     open_, overdue, days = _clock_series(registry)
@@ -284,7 +289,7 @@ def _clock_metrics(c: Container, now: datetime) -> bytes:
     return generate_latest(registry)
 
 
-def _summary_metrics(figures: PrometheusFigures) -> bytes:
+def summary_clock_metrics(figures: PrometheusFigures) -> bytes:
     """The clock figures from the summaries, with the series of `_clock_metrics`."""
     registry = CollectorRegistry()
     open_, overdue, days = _clock_series(registry)
