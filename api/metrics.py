@@ -229,7 +229,8 @@ DAY_BUCKETS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, float("inf"))
 def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
     """Prometheus text format for operators (a bearer token is needed, as everywhere)."""
     now = c.now()
-    clocks = c.clock_facts.memo(("prometheus",), now, lambda: _clock_metrics(c, now))
+    memo = c.clock_summaries.memo if c.clock_summaries.answers(now) else c.clock_facts.memo
+    clocks = memo(("prometheus",), now, lambda: _clock_metrics(c, now))
     registry = CollectorRegistry()  # fresh per request: positions are as of now
     lag = Gauge("tsunagi_projection_lag_events", "Log position minus the view's position",
                 ["view"], registry=registry)
