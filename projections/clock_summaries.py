@@ -26,7 +26,7 @@ from eventsourcing.persistence import Transcoder
 
 from domain.application import event_type_name
 from domain.backlog import BACKLOG_BUCKETS, DepartmentBacklog, backlog_bucket
-from domain.calendar import BusinessCalendar, date_jst
+from domain.calendar import BusinessCalendar, date_jst, default_calendar
 from domain.clocks import CLOCKS, ClockReading
 from domain.facts import Fact, NeedFacts, ProposalFacts, facts_of
 from domain.groupings import GROUP_BYS, UnknownGrouping
@@ -42,6 +42,8 @@ from domain.summaries import (
     proposal_summary,
     response_metrics_of,
 )
+from infra.city import load_city
+from infra.settings import Settings
 from infra.sql import Database, Tx
 from projections.base import Event, View
 from projections.clock_facts import _NOT_DATA, MEMO_SIZE, _decode_value, _encode_value, at_text
@@ -159,11 +161,12 @@ class ClockSummariesView(View):
         " ON clock_summaries_carried (proposal)",
     )
 
-    def __init__(self, db: Database, transcoder: Transcoder, city: CityData,
-                 calendar: BusinessCalendar) -> None:
+    def __init__(self, db: Database, transcoder: Transcoder, city: CityData | None = None,
+                 calendar: BusinessCalendar | None = None) -> None:
         super().__init__(db, transcoder)
-        self.city = city
-        self.calendar = calendar
+        # `View(db, transcoder)` as every view (a restart, a rebuild): the configured city
+        self.city = city if city is not None else load_city(Settings().city)
+        self.calendar = calendar if calendar is not None else default_calendar()
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._memo_lock = threading.Lock()
 
