@@ -26,14 +26,18 @@ from api.render import shown
 from api.schemas import QueryDate, QueryInstant, problem_responses
 from consumers.metrics import add_feed_metrics
 from domain.errors import InvalidCommand
-from domain.metrics import GROUP_BYS, METRIC_CLOCKS, end_to_end_clock, proposal_clocks
+from domain.groupings import GROUP_BYS
+from domain.metrics import METRIC_CLOCKS, end_to_end_clock, proposal_clocks
 from domain.states import OPEN
+from projections.clock_summaries import PrometheusFigures
 from wiring.bootstrap import Container
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 operations = APIRouter(tags=["operations"])
 
-GroupBy = Literal["ward", "department", "policy_area", "fiscal_year", "month"]
+GroupBy = Literal["ward", "department", "policy_area", "fiscal_year", "month", "plan_goal",
+                  "school_district"]
+Between = Literal["ward", "school_district"]
 MetricName = Literal[
     "acknowledgement_median", "acknowledgement_p90", "acknowledgement_within_target",
     "decision_median", "decision_p90", "decision_within_target",
@@ -41,6 +45,8 @@ MetricName = Literal[
     "end_to_end_median", "end_to_end_p90", "end_to_end_within_target",
     "acceptance_rate", "feedback_closure_rate", "transfers_per_proposal", "mean_satisfaction",
 ]
+#: the metrics read the summaries for now and the facts for a past instant: wait for both
+METRIC_VIEWS = FreshView("clock_facts", "clock_summaries")
 AsOf = Annotated[QueryInstant | None, Query(
     description="答える時点 (the instant to answer as of; not in the future; default now)."
                 " Encode `+` as `%2B` or use `Z`.")]
@@ -88,14 +94,30 @@ class WardValueOut(BaseModel):
     flagged: bool
 
 
+class DistrictValueOut(BaseModel):
+    """A school district's value of the metric and the items behind it (`n < 5`: flagged)."""
+
+    school_district: str
+    value: float | None
+    n: int
+    flagged: bool
+
+
 class UniformityOut(BaseModel):
-    """How evenly the wards fare on one metric."""
+    """How evenly the wards, or the school districts of one ward, fare on one metric.
+
+    Between school districts, `wards` holds the ward itself (all its items, for
+    comparison; not part of the figures) and `school_districts` the places compared.
+    """
 
     metric: str
     as_of: datetime
     wards: list[WardValueOut]
     coefficient_of_variation: float | None
     max_min_ratio: float | None
+    between: Between = "ward"
+    ward: str | None = None
+    school_districts: list[DistrictValueOut] | None = None
 
 
 class BacklogDepartmentOut(BaseModel):
@@ -137,7 +159,7 @@ def response_payload(c: Container, group_by: str, as_of: datetime,
 # ── endpoints ─────────────────────────────────────────────────────────────
 
 
-@router.get("/response", response_model=ResponseMetricsOut, dependencies=[FreshView("clock_facts")],
+@router.get("/response", response_model=ResponseMetricsOut, dependencies=[METRIC_VIEWS],
             responses=problem_responses(401, 422, 503))
 def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None,
              date_from: Annotated[QueryDate | None, Query(
@@ -145,27 +167,48 @@ def response(c: ContainerDep, _: ActorDep, group_by: GroupBy, as_of: AsOf = None
              date_to: Annotated[QueryDate | None, Query(
                  alias="to", description="提出日/把握日の上限 (JST date, inclusive)")] = None,
              ) -> dict[str, Any]:
-    """Counts, clocks and rates per ward, division, policy area, fiscal year or month."""
+    """Counts, clocks and rates per ward, division, policy area, fiscal year, month, plan goal
+    (chapters the union of their measures) or school district."""
     if date_from is not None and date_to is not None and date_from > date_to:
         raise InvalidCommand("from", "range_reversed", start=date_from.isoformat(),
                              end=date_to.isoformat())
     return response_payload(c, group_by, resolve_as_of(c, as_of), date_from, date_to)
 
 
-@router.get("/uniformity", response_model=UniformityOut, dependencies=[FreshView("clock_facts")],
+@router.get("/uniformity", response_model=UniformityOut, dependencies=[METRIC_VIEWS],
             responses=problem_responses(401, 422, 503))
-def uniformity_between_wards(c: ContainerDep, _: ActorDep, metric: MetricName,
-                             as_of: AsOf = None) -> dict[str, Any]:
-    """Coefficient of variation and max/min ratio of a metric over the wards."""
-    report = queries.ward_uniformity(c, metric, resolve_as_of(c, as_of))
+def uniformity_between_places(
+    c: ContainerDep, _: ActorDep, metric: MetricName, as_of: AsOf = None,
+    between: Annotated[Between, Query(
+        description="比べる単位 (compare the wards, or the school districts of one ward)")
+    ] = "ward",
+    ward: Annotated[str | None, Query(
+        max_length=100, description="校区を比べる区 (the ward whose school districts are"
+                                    " compared; only with between=school_district)")] = None,
+) -> dict[str, Any]:
+    """Coefficient of variation and max/min ratio of a metric over the wards, or over the
+    school districts of one ward."""
+    if between == "ward":
+        if ward is not None:
+            raise InvalidCommand("ward", "ward_only_for_districts")
+        report = queries.ward_uniformity(c, metric, resolve_as_of(c, as_of))
+    elif ward is None:
+        raise InvalidCommand("ward", "districts_need_ward")
+    else:
+        report = queries.district_uniformity(c, metric, ward, resolve_as_of(c, as_of))
     result = report.result
-    return {"metric": metric, "as_of": shown(report.as_of),
-            "wards": [w.as_dict() for w in result.wards],
-            "coefficient_of_variation": result.coefficient_of_variation,
-            "max_min_ratio": result.max_min_ratio}
+    body: dict[str, Any] = {
+        "metric": metric, "as_of": shown(report.as_of),
+        "wards": [w.as_dict() for w in result.places] if between == "ward" else
+        [report.ward_figure.as_dict()] if report.ward_figure is not None else [],
+        "coefficient_of_variation": result.coefficient_of_variation,
+        "max_min_ratio": result.max_min_ratio, "between": between, "ward": report.ward}
+    if between == "school_district":
+        body["school_districts"] = [d.as_dict("school_district") for d in result.places]
+    return body
 
 
-@router.get("/backlog", response_model=BacklogOut, dependencies=[FreshView("clock_facts")],
+@router.get("/backlog", response_model=BacklogOut, dependencies=[METRIC_VIEWS],
             responses=problem_responses(401, 422, 503))
 def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> dict[str, Any]:
     """Undecided proposals by lead division and business days since submission."""
@@ -179,14 +222,15 @@ def backlog_by_department(c: ContainerDep, _: ActorDep, as_of: AsOf = None) -> d
 DAY_BUCKETS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, float("inf"))
 
 
-@operations.get("/metrics", response_class=Response, dependencies=[FreshView("clock_facts")],
+@operations.get("/metrics", response_class=Response, dependencies=[METRIC_VIEWS],
                 responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
                                  "description": "Prometheus text format"},
                            **problem_responses(401, 503)})
 def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
     """Prometheus text format for operators (a bearer token is needed, as everywhere)."""
     now = c.now()
-    clocks = c.clock_facts.memo(("prometheus",), now, lambda: _clock_metrics(c, now))
+    memo = c.clock_summaries.memo if c.clock_summaries.answers(now) else c.clock_facts.memo
+    clocks = memo(("prometheus",), now, lambda: _clock_metrics(c, now))
     registry = CollectorRegistry()  # fresh per request: positions are as of now
     lag = Gauge("tsunagi_projection_lag_events", "Log position minus the view's position",
                 ["view"], registry=registry)
@@ -200,10 +244,8 @@ def prometheus_metrics(c: ContainerDep, _: ActorDep) -> Response:
     return Response(clocks + generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _clock_metrics(c: Container, now: datetime) -> bytes:
-    """The figures computed from every fact, in Prometheus text format."""
-    registry = CollectorRegistry()
-    proposals, needs = queries.load_facts(c, now)
+def _clock_series(registry: CollectorRegistry) -> tuple[Gauge, Gauge, Histogram]:
+    """The clock figures' series: open proposals, overdue clocks, stopped clocks' days."""
     open_ = Gauge("tsunagi_proposals_open", "Open proposals by lead division and status",
                   ["department", "status"], registry=registry)
     overdue = Gauge("tsunagi_clocks_overdue",
@@ -214,6 +256,22 @@ def _clock_metrics(c: Container, now: datetime) -> bytes:
                      buckets=DAY_BUCKETS, registry=registry)
     for clock in METRIC_CLOCKS:
         days.labels(clock=clock)  # every series present, even with no observation
+    return open_, overdue, days
+
+
+def _clock_metrics(c: Container, now: datetime) -> bytes:
+    """The figures computed from every fact, in Prometheus text format: from the clock
+    summaries when they answer for `now` (they do once the follower has caught up)."""
+    if c.clock_summaries.answers(now):
+        return summary_clock_metrics(c.clock_summaries.prometheus(now))
+    return fact_clock_metrics(c, now)
+
+
+def fact_clock_metrics(c: Container, now: datetime) -> bytes:
+    """The clock figures from every fact dated up to `now`, read one subject at a time."""
+    registry = CollectorRegistry()
+    proposals, needs = queries.load_facts(c, now)
+    open_, overdue, days = _clock_series(registry)
     leads: dict[str, str] = {}
     for p in proposals:
         leads[p.id] = p.lead_department
@@ -232,6 +290,22 @@ def _clock_metrics(c: Container, now: datetime) -> bytes:
     return generate_latest(registry)
 
 
+def summary_clock_metrics(figures: PrometheusFigures) -> bytes:
+    """The clock figures from the summaries, with the series of `_clock_metrics`."""
+    registry = CollectorRegistry()
+    open_, overdue, days = _clock_series(registry)
+    for department, status, n in figures.open:
+        open_.labels(department=department, status=status).inc(n)
+    for department, clock, n in figures.overdue:
+        overdue.labels(department=department, clock=clock).inc(n)
+    for clock, counts in figures.stopped.items():
+        child = days.labels(clock=clock)
+        for business_days, n in counts:
+            for _ in range(n):
+                child.observe(business_days)
+    return generate_latest(registry)
+
+
 def _observe(state: str, business_days: int | None, late: bool | None, department: str,
              clock: str, overdue: Gauge, days: Histogram) -> None:
     if state == "stopped" and business_days is not None:
@@ -247,7 +321,7 @@ _FIGURES: tuple[tuple[str, str, str], ...] = (
     ("受付", "ack", "acknowledgement"), ("決定", "decision", "decision"),
     ("回答", "feedback", "feedback"), ("全体", "end to end", "end_to_end"))
 _GROUP_JA = {"ward": "区", "department": "課", "policy_area": "施策分野",
-             "fiscal_year": "年度", "month": "月"}
+             "fiscal_year": "年度", "month": "月", "plan_goal": "施策", "school_district": "校区"}
 #: decimal places people read each kind of figure in (None: as it is)
 _PLACES: dict[str, int | None] = {"key": None, "count": None, "days": 1, "share": 3,
                                   "ratio": 2}

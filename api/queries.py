@@ -12,22 +12,17 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.backlog import DepartmentBacklog, backlog
 from domain.clocks import ClockReading, proposal_clock_facts, proposal_clocks
 from domain.district_voices import DistrictVoices, district_voices
 from domain.errors import NotFound, UnknownReference
 from domain.facts import NeedFacts, ProposalFacts
-from domain.metrics import (
-    DepartmentBacklog,
-    GroupMetrics,
-    Uniformity,
-    backlog,
-    response_metrics,
-    uniformity,
-)
+from domain.metrics import GroupMetrics, response_metrics
 from domain.need import Need
 from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, permits
 from domain.plan_progress import NeedItem, PlanProgress, ProposalItem, plan_progress
 from domain.proposal import Proposal
+from domain.uniformity import PlaceFigure, Uniformity, figures, uniformity
 from projections.department_queue import QueueItem
 from projections.indicator_observations import latest_per_place
 from projections.needs_index import NeedFilter
@@ -174,10 +169,14 @@ class ResponseMetrics:
 
 @dataclass(frozen=True)
 class UniformityReport:
-    """How evenly the wards fare on one metric, as of an instant."""
+    """How evenly the wards, or the school districts of one ward, fare on one metric."""
 
     as_of: datetime
     result: Uniformity
+    between: str = "ward"  # or "school_district"
+    ward: str | None = None  # the ward whose school districts are compared
+    #: between school districts: the ward's own figure over all its items, for comparison
+    ward_figure: PlaceFigure | None = None
 
 
 @dataclass(frozen=True)
@@ -196,12 +195,19 @@ def load_facts(c: Container, as_of: datetime) -> tuple[list[ProposalFacts], list
 def response_groups(c: Container, group_by: str, as_of: datetime,
                     date_from: date | None = None,
                     date_to: date | None = None) -> list[GroupMetrics]:
-    """The response metrics per group, computed once per view position (see `memo`)."""
+    """The response metrics per group, computed once per view position (see `memo`):
+    from the clock summaries when `as_of` is past every fact, else from the facts."""
+    key = ("response", group_by, date_from, date_to)
+    summaries = c.clock_summaries
+    if summaries.answers(as_of):
+        return summaries.memo(key, as_of, lambda: summaries.response_metrics(
+            group_by, as_of, date_from, date_to))
+
     def compute() -> list[GroupMetrics]:
         proposals, needs = load_facts(c, as_of)
         return response_metrics(proposals, needs, group_by, c.city, c.calendar, as_of,
                                 date_from, date_to)
-    return c.clock_facts.memo(("response", group_by, date_from, date_to), as_of, compute)
+    return c.clock_facts.memo(key, as_of, compute)
 
 
 def response(c: Container, group_by: str, as_of: datetime, date_from: date | None = None,
@@ -216,8 +222,24 @@ def ward_uniformity(c: Container, metric: str, as_of: datetime) -> UniformityRep
     return UniformityReport(as_of, uniformity(response_groups(c, "ward", as_of), metric))
 
 
+def district_uniformity(c: Container, metric: str, ward: str,
+                        as_of: datetime) -> UniformityReport:
+    """The same figures over the school districts of one ward (in the city file's order)."""
+    if c.city.ward(ward) is None:
+        raise UnknownReference("ward", ward)
+    districts = {s.id for s in c.city.school_districts_in(ward)}
+    groups = [g for g in response_groups(c, "school_district", as_of) if g.key in districts]
+    own = [g for g in response_groups(c, "ward", as_of) if g.key == ward]
+    return UniformityReport(as_of, uniformity(groups, metric), "school_district", ward,
+                            figures(own, metric)[0] if own else None)
+
+
 def department_backlog(c: Container, as_of: datetime) -> Backlog:
     """Undecided proposals by lead division and business days since submission."""
+    summaries = c.clock_summaries
+    if summaries.answers(as_of):
+        return Backlog(as_of, summaries.memo(("backlog",), as_of,
+                                             lambda: summaries.backlog(as_of)))
     departments = c.clock_facts.memo(
         ("backlog",), as_of, lambda: backlog(load_facts(c, as_of)[0], c.calendar, as_of))
     return Backlog(as_of, departments)

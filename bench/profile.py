@@ -1,7 +1,7 @@
 """Profile the slowest reads in-process with pyinstrument, on a store that holds a history.
 
-Figures kept by the clock-facts view's memo are forgotten first: this profiles the
-computation a read does right after a write.
+Figures kept by the views' memos (clock facts, clock summaries) are forgotten first: this
+profiles the computation a read does right after a write.
 
 Usage: `python -m bench.profile [--data-dir D | --database-url U] [--out FOLDER]`;
 writes one text profile per read and prints the seconds each took.
@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         c.follower.catch_up()
         for name, read in reads(c).items():
             read()  # warm-up: first imports, caches
-            c.clock_facts.forget()  # profile the computation, not a kept figure
+            for view in c.views:  # profile the computation, not a kept figure
+                getattr(view, "forget", lambda: None)()
             profiler = Profiler(interval=0.0005)
             started = time.perf_counter()
             with profiler:

@@ -66,6 +66,8 @@ BUSINESS_RULES: dict[str, str] = {
     "blank": "blank-text",
     "control_character": "control-character",
     "wrong_unit": "indicator-unit-mismatch",
+    "districts_need_ward": "school-districts-need-ward",
+    "ward_only_for_districts": "ward-only-for-school-districts",
 }
 
 

@@ -62,6 +62,11 @@ class ProposalFacts:
         return str(self._last("policy_area"))
 
     @property
+    def plan_goals(self) -> tuple[str, ...]:
+        """The plan chapters and measures it names now."""
+        return tuple(self._last("plan_goals", ()))
+
+    @property
     def submitted_at(self) -> datetime | None:
         """When it was submitted, if it was."""
         found = [f.at for f in self._all("status") if f.value == "submitted"]
@@ -157,6 +162,17 @@ class NeedFacts:
         return str(self._last("policy_area"))
 
     @property
+    def plan_goals(self) -> tuple[str, ...]:
+        """The plan chapters and measures it names now."""
+        return tuple(self._last("plan_goals") or ())
+
+    @property
+    def school_district(self) -> str | None:
+        """The school district it was heard in, if recorded."""
+        value = self._last("school_district")
+        return str(value) if value is not None else None
+
+    @property
     def observed_on(self) -> date:
         """When it was heard (the end-to-end clock's start, a JST date)."""
         value = self._last("observed_on")
@@ -174,6 +190,22 @@ class NeedFacts:
         found = [f.at for f in self.facts if f.kind == "closed"]
         return found[0] if found else None
 
+    def carried_since(self, instant: datetime) -> set[str]:
+        """The proposals that carried it at any time from `instant` on (as far as its facts go).
+
+        A proposal withdrawn or merged away lets its needs go, but it still carried them.
+        """
+        holding: str | None = None
+        since: set[str] = set()
+        for f in self.facts:
+            if f.kind != "proposal":
+                continue
+            if f.at <= instant:
+                holding = f.value
+            elif f.value is not None:
+                since.add(str(f.value))
+        return since | ({str(holding)} if holding is not None else set())
+
 
 _PROPOSAL_STATUS = {
     "ProposalSubmitted": "submitted", "ProposalAcknowledged": "acknowledged",
@@ -184,18 +216,24 @@ _PROPOSAL_STATUS = {
 }
 
 
+#: amended fields kept as facts: what the metrics group by
+_AMENDABLE_FACTS = frozenset({"lead_department", "policy_area", "observed_on", "plan_goals",
+                              "school_district"})
+
+
 def facts_of(type_name: str, data: dict[str, Any], at: datetime) -> list[Fact]:
     """The facts one event adds (`type_name` as in the event catalogue, e.g. NeedRecorded)."""
     if type_name in _PROPOSAL_STATUS:
         return [Fact(at, "status", _PROPOSAL_STATUS[type_name])]
     if type_name == "ProposalDrafted":
         return [Fact(at, "drafted"), Fact(at, "lead", data["lead_department"]),
-                Fact(at, "policy_area", data["policy_area"])]
+                Fact(at, "policy_area", data["policy_area"]),
+                Fact(at, "plan_goals", list(data.get("plan_goals") or []))]
     if type_name in ("ProposalAmended", "NeedAmended"):
         changes = data.get("changes", {})
         renamed = {"lead_department": "lead"}
-        return [Fact(at, renamed.get(k, k), v) for k, v in changes.items()
-                if k in ("lead_department", "policy_area", "observed_on")]
+        return [Fact(at, renamed.get(k, k), list(v) if k == "plan_goals" else v)
+                for k, v in changes.items() if k in _AMENDABLE_FACTS]
     if type_name == "ProposalDecided":
         return [Fact(at, "status", data["decision"]), Fact(at, "decided", data["decision"])]
     if type_name == "ProposalBudgetRecorded":
@@ -209,7 +247,9 @@ def facts_of(type_name: str, data: dict[str, Any], at: datetime) -> list[Fact]:
         return [Fact(at, "evaluated", data["satisfaction"])]
     if type_name == "NeedRecorded":
         return [Fact(at, "recorded"), Fact(at, "policy_area", data["policy_area"]),
-                Fact(at, "observed_on", data["observed_on"])]
+                Fact(at, "observed_on", data["observed_on"]),
+                Fact(at, "plan_goals", list(data.get("plan_goals") or [])),
+                Fact(at, "school_district", data.get("school_district"))]
     if type_name == "NeedTriaged" and data.get("policy_area"):
         return [Fact(at, "policy_area", data["policy_area"])]
     if type_name in ("NeedProposed", "NeedMovedToProposal"):

@@ -1,48 +1,39 @@
-"""Response metrics, uniformity between wards and the backlog, computed from dated facts.
+"""Response metrics per group, computed from dated facts.
 
 Pure functions over `ProposalFacts` / `NeedFacts` (domain.md, "Clocks and metrics";
 docs/metrics.md gives every definition in Japanese and English). Everything is
 judged "as of" an instant: the facts dated after it are ignored, so a past
-instant answers as the system stood then (time travel).
+instant answers as the system stood then (time travel). What counts under which
+group is `domain.groupings`; uniformity and the backlog have modules of their own.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from domain.calendar import BusinessCalendar, date_jst
 from domain.clocks import CLOCKS, ClockReading, read_clock
 from domain.facts import NeedFacts, ProposalFacts
+from domain.groupings import Grouping, grouping
 from domain.reference import CityData
-from domain.states import UNDECIDED, ProposalStatus
+from domain.states import ProposalStatus
 
-#: ways to group the response metrics
-GROUP_BYS: tuple[str, ...] = ("ward", "department", "policy_area", "fiscal_year", "month")
 #: the clocks the response metrics report: the proposal clocks and the need's end to end
 METRIC_CLOCKS: tuple[str, ...] = (*CLOCKS, "end_to_end")
 #: statuses a submitted proposal can have (drafts are not counted), in lifecycle order
 COUNTED_STATUSES: tuple[str, ...] = tuple(s.value for s in ProposalStatus
                                           if s is not ProposalStatus.DRAFT)
-#: metrics whose uniformity between wards can be asked for
+#: metrics whose uniformity between wards or school districts can be asked for
 UNIFORMITY_METRICS: tuple[str, ...] = (
     *(f"{clock}_{figure}" for clock in METRIC_CLOCKS
       for figure in ("median", "p90", "within_target")),
     "acceptance_rate", "feedback_closure_rate", "transfers_per_proposal", "mean_satisfaction",
 )
-#: backlog buckets: (label, fewest, most) business days since submission
-BACKLOG_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-5", 0, 5), ("6-10", 6, 10), ("11-30", 11, 30), ("31+", 31, None))
-#: a ward with fewer items than this behind its value is flagged, not ranked
-MIN_ITEMS = 5
-
-
-class UnknownGrouping(ValueError):
-    """A grouping that is not one of `GROUP_BYS`."""
 
 
 class UnknownMetric(ValueError):
@@ -155,52 +146,8 @@ class GroupMetrics:
         raise UnknownMetric(f"unknown metric {metric!r}")
 
 
-def fiscal_year(d: date) -> int:
-    """The fiscal year (年度, 1 April – 31 March) a JST date falls in."""
-    return d.year if d.month >= 4 else d.year - 1
-
-
 def _in_range(d: date, date_from: date | None, date_to: date | None) -> bool:
     return (date_from is None or d >= date_from) and (date_to is None or d <= date_to)
-
-
-def _proposal_key(p: ProposalFacts, group_by: str, submitted_on: date) -> str:
-    if group_by == "ward":
-        return p.ward
-    if group_by == "department":
-        return p.lead_department
-    if group_by == "policy_area":
-        return p.policy_area
-    if group_by == "fiscal_year":
-        return str(fiscal_year(submitted_on))
-    return submitted_on.strftime("%Y-%m")
-
-
-def _need_key(need: NeedFacts, group_by: str,
-              leads: dict[str, str]) -> str | None:
-    if group_by == "ward":
-        return need.ward
-    if group_by == "policy_area":
-        return need.policy_area
-    if group_by == "department":
-        # a need counts under the lead division of the proposal carrying it, if any
-        return leads.get(need.proposal) if need.proposal is not None else None
-    # fiscal year and month: of `observed_on`, where the end-to-end clock starts,
-    # as a proposal counts under the date its own clocks start (its submission)
-    if group_by == "fiscal_year":
-        return str(fiscal_year(need.observed_on))
-    return need.observed_on.strftime("%Y-%m")
-
-
-def _reference_keys(group_by: str, city: CityData) -> list[str]:
-    """Groups always shown, even empty (n = 0): every ward, division or policy area."""
-    if group_by == "ward":
-        return [w.id for w in city.wards]
-    if group_by == "department":
-        return [d.id for d in city.departments]
-    if group_by == "policy_area":
-        return [a.id for a in city.policy_areas]
-    return []
 
 
 @dataclass
@@ -215,42 +162,59 @@ def response_metrics(proposals: Iterable[ProposalFacts], needs: Iterable[NeedFac
                      date_to: date | None = None) -> list[GroupMetrics]:
     """The response metrics per group, as the facts stood at `as_of`.
 
-    Ward, division and policy-area groups list every reference entry (in the city
-    file's order) and then any other key seen; fiscal years and months are those seen,
-    in order. `date_from`/`date_to` (inclusive JST dates) filter proposals on their
-    submission date and needs on `observed_on`.
+    Ward, division, policy-area, plan-goal and school-district groups list every
+    reference entry (in the city file's order) and then any other key seen; fiscal
+    years and months are those seen, in order. `date_from`/`date_to` (inclusive JST
+    dates) filter proposals on their submission date and needs on `observed_on`.
+    An item may count under several groups (plan goals, school districts), once in each.
     """
-    if group_by not in GROUP_BYS:
-        raise UnknownGrouping(f"group_by must be one of {', '.join(GROUP_BYS)}; got {group_by!r}")
     now_proposals = [p.as_of(as_of) for p in proposals]
-    leads = {p.id: p.lead_department for p in now_proposals}
-    groups: dict[str, _Group] = {k: _Group([], []) for k in _reference_keys(group_by, city)}
+    now_needs = [n.as_of(as_of) for n in needs]
+    by = grouping(group_by, city, now_proposals, now_needs)
+    groups: dict[str, _Group] = {k: _Group([], []) for k in by.reference_keys()}
     for p in now_proposals:
         if p.submitted_at is None:
             continue  # drafts are not counted
         submitted_on = date_jst(p.submitted_at)
         if not _in_range(submitted_on, date_from, date_to):
             continue
-        key = _proposal_key(p, group_by, submitted_on)
-        groups.setdefault(key, _Group([], [])).proposals.append(p)
-    for need in needs:
-        need = need.as_of(as_of)
+        for key in by.proposal_keys(p, submitted_on):
+            groups.setdefault(key, _Group([], [])).proposals.append(p)
+    for need in now_needs:
         if not need.recorded or not _in_range(need.observed_on, date_from, date_to):
             continue
-        need_key = _need_key(need, group_by, leads)
-        if need_key is not None:
-            groups.setdefault(need_key, _Group([], [])).needs.append(need)
-    keys = list(groups)
-    if group_by in ("fiscal_year", "month"):
-        keys.sort()
-    else:
-        known = set(_reference_keys(group_by, city))
-        keys = [k for k in keys if k in known] + sorted(k for k in keys if k not in known)
-    return [_group_metrics(k, groups[k], city, calendar, as_of, leads) for k in keys]
+        for key in by.need_keys(need):
+            groups.setdefault(key, _Group([], [])).needs.append(need)
+    readings = _Readings(city, calendar, as_of, by)
+    return [_group_metrics(k, groups[k], readings) for k in by.ordered(groups)]
 
 
-def _group_metrics(key: str, group: _Group, city: CityData, calendar: BusinessCalendar,
-                   as_of: datetime, leads: dict[str, str]) -> GroupMetrics:
+@dataclass
+class _Readings:
+    """Each item's clocks at `as_of`, read once even when the item is in several groups."""
+
+    city: CityData
+    calendar: BusinessCalendar
+    as_of: datetime
+    by: Grouping
+    _proposals: dict[str, dict[str, ClockReading]] = field(default_factory=dict)
+    _needs: dict[str, ClockReading] = field(default_factory=dict)
+
+    def proposal(self, p: ProposalFacts) -> dict[str, ClockReading]:
+        if p.id not in self._proposals:
+            self._proposals[p.id] = _clocks_at(p, self.city, self.calendar, self.as_of)
+        return self._proposals[p.id]
+
+    def need(self, need: NeedFacts) -> ClockReading:
+        if need.id not in self._needs:
+            proposal = need.proposal
+            lead = self.by.leads.get(proposal) if proposal is not None else None
+            self._needs[need.id] = _end_to_end_at(need, lead, self.city, self.calendar,
+                                                  self.as_of)
+        return self._needs[need.id]
+
+
+def _group_metrics(key: str, group: _Group, readings: _Readings) -> GroupMetrics:
     proposals = group.proposals
     counts = dict.fromkeys(COUNTED_STATUSES, 0)
     tallies = {name: _ClockTally([]) for name in METRIC_CLOCKS}
@@ -258,7 +222,7 @@ def _group_metrics(key: str, group: _Group, city: CityData, calendar: BusinessCa
     scores: list[int] = []
     for p in proposals:  # already as of `as_of` (response_metrics cut them)
         counts[p.status] = counts.get(p.status, 0) + 1
-        for name, reading in _clocks_at(p, city, calendar, as_of).items():
+        for name, reading in readings.proposal(p).items():
             _tally(tallies[name], reading)
         accepted += p.decision == "accepted"
         rejected += p.decision == "rejected"
@@ -268,9 +232,7 @@ def _group_metrics(key: str, group: _Group, city: CityData, calendar: BusinessCa
         transfers += p.transfers
         scores += p.satisfaction
     for need in group.needs:
-        proposal = need.proposal
-        lead = leads.get(proposal) if proposal is not None else None
-        _tally(tallies["end_to_end"], _end_to_end_at(need, lead, city, calendar, as_of))
+        _tally(tallies["end_to_end"], readings.need(need))
     return GroupMetrics(
         key=key, n=len(proposals), counts=counts,
         clocks={name: t.summary() for name, t in tallies.items()},
@@ -329,88 +291,3 @@ def _end_to_end_at(need: NeedFacts, lead: str | None, city: CityData,
     return ClockReading("end_to_end", "running", None, None,
                         calendar.business_days_between(start, date_jst(as_of)), 0, target,
                         due_on, calendar.has_ended(due_on, as_of))
-
-
-# ── uniformity between wards ──────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class WardFigure:
-    """One ward's value of a metric and the number of items behind it."""
-
-    ward: str
-    value: float | None
-    n: int
-    flagged: bool  # fewer than MIN_ITEMS items: shown, but left out of the figures
-
-    def as_dict(self) -> dict[str, Any]:
-        """The API's shape."""
-        return {"ward": self.ward, "value": self.value, "n": self.n, "flagged": self.flagged}
-
-
-@dataclass(frozen=True)
-class Uniformity:
-    """How evenly the wards fare on one metric."""
-
-    metric: str
-    wards: list[WardFigure]
-    coefficient_of_variation: float | None
-    max_min_ratio: float | None
-
-
-def uniformity(groups_by_ward: Sequence[GroupMetrics], metric: str) -> Uniformity:
-    """Coefficient of variation and max/min ratio of a metric over the unflagged wards.
-
-    The coefficient of variation is the population standard deviation over the mean;
-    both figures are None with no unflagged ward, and when the mean (resp. the
-    minimum) is 0.
-    """
-    if metric not in UNIFORMITY_METRICS:
-        raise UnknownMetric(f"metric must be one of {', '.join(UNIFORMITY_METRICS)};"
-                            f" got {metric!r}")
-    wards = []
-    for group in groups_by_ward:
-        value, n = group.figure(metric)
-        wards.append(WardFigure(group.key, value, n, n < MIN_ITEMS))
-    values = [w.value for w in wards if not w.flagged and w.value is not None]
-    cv = ratio = None
-    if values:
-        mean = statistics.fmean(values)
-        cv = statistics.pstdev(values) / mean if mean else None
-        ratio = max(values) / min(values) if min(values) else None
-    return Uniformity(metric, wards, cv, ratio)
-
-
-# ── backlog ───────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class DepartmentBacklog:
-    """A division's undecided proposals, by business days since submission."""
-
-    department: str
-    buckets: dict[str, int]
-
-
-def backlog_bucket(business_days: int) -> str:
-    """The bucket label for a number of business days since submission."""
-    for label, fewest, most in BACKLOG_BUCKETS:
-        if business_days >= fewest and (most is None or business_days <= most):
-            return label
-    raise ValueError(f"business days cannot be negative: {business_days}")
-
-
-def backlog(proposals: Iterable[ProposalFacts], calendar: BusinessCalendar,
-            as_of: datetime) -> list[DepartmentBacklog]:
-    """Undecided proposals (submitted, acknowledged, info_requested, under_review) at `as_of`,
-    by current lead division (sorted by id) and business days since submission."""
-    by_department: dict[str, dict[str, int]] = {}
-    for p in proposals:
-        p = p.as_of(as_of)
-        submitted_at = p.submitted_at
-        if p.status not in UNDECIDED or submitted_at is None:
-            continue
-        buckets = by_department.setdefault(
-            p.lead_department, {label: 0 for label, _, _ in BACKLOG_BUCKETS})
-        buckets[backlog_bucket(calendar.elapsed(submitted_at, as_of))] += 1
-    return [DepartmentBacklog(d, by_department[d]) for d in sorted(by_department)]

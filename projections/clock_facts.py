@@ -77,6 +77,8 @@ class ClockFactsView(View):
     """The facts of every proposal and need, one row each, with its date and log position."""
 
     name = "clock_facts"
+    #: 2: plan goals and school districts kept as facts (a store of version 1 is rebuilt)
+    version = 2
     tables = ("clock_facts_facts", "clock_facts_subjects")
     schema = (
         "CREATE TABLE IF NOT EXISTS clock_facts_subjects ("

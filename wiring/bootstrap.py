@@ -32,6 +32,7 @@ from infra.sql import Database, open_database
 from infra.users import UserStore
 from projections.base import View
 from projections.clock_facts import ClockFactsView
+from projections.clock_summaries import ClockSummariesView
 from projections.department_queue import DepartmentQueue
 from projections.indicator_observations import IndicatorObservations
 from projections.needs_index import NeedsIndex
@@ -65,6 +66,8 @@ class Container:
     ward_agenda: WardAgenda
     # issue 11 (indicator observations): its own field and follower entry, kept apart
     indicator_observations: IndicatorObservations
+    #: issue 10: the response metrics "now", from one summary per proposal and need
+    clock_summaries: ClockSummariesView
     databases: list[Database] = field(default_factory=list)
     #: what keeps the views: the follower above (`log`), or consumers on Kafka (`kafka`)
     feed: ViewFeed | None = None
@@ -123,12 +126,17 @@ def open_stores(settings: Settings) -> Stores:
     return Stores(ops, pii, views, list(dict.fromkeys([ops, pii, views])))
 
 
-def build_views(db: Database, transcoder: Transcoder) -> list[View]:
-    """Every view, in the order they are fed."""
+def build_views(db: Database, transcoder: Transcoder, city: CityData | None = None,
+                calendar: BusinessCalendar | None = None) -> list[View]:
+    """Every view, in the order they are fed (the city's targets and the calendar for
+    those that judge clocks: the configured city's, and the default calendar, unless given)."""
+    city = city or load_city(Settings().city)
+    calendar = calendar or default_calendar()
     return [NeedsIndex(db, transcoder), ProposalsIndex(db, transcoder),
             DepartmentQueue(db, transcoder), WardFeedback(db, transcoder),
             ClockFactsView(db, transcoder), WardAgenda(db, transcoder),
-            IndicatorObservations(db, transcoder)]
+            IndicatorObservations(db, transcoder),
+            ClockSummariesView(db, transcoder, city, calendar)]
 
 
 def build(settings: Settings | None = None, clock: Clock = utc_now) -> Container:
@@ -139,7 +147,7 @@ def build(settings: Settings | None = None, clock: Clock = utc_now) -> Container
     stores = open_stores(settings)
     vault = SqlPersonalDataVault(stores.pii)
     app = Tsunagi(city, vault, calendar, clock=clock, env=event_store_env(settings))
-    views = build_views(stores.views, app.mapper.transcoder)
+    views = build_views(stores.views, app.mapper.transcoder, city, calendar)
     follower = Follower(app, views, poll_interval=settings.poll_interval,
                         retry_interval=settings.view_retry_interval)
     feed: ViewFeed = LogFeed(follower)
@@ -152,6 +160,7 @@ def build(settings: Settings | None = None, clock: Clock = utc_now) -> Container
                      by_name["WardFeedback"], follower, clock_facts=by_name["ClockFactsView"],
                      ward_agenda=by_name["WardAgenda"],
                      indicator_observations=by_name["IndicatorObservations"],
+                     clock_summaries=by_name["ClockSummariesView"],
                      databases=stores.all, feed=feed)
 
 
@@ -257,7 +266,7 @@ def build_consumer(settings: Settings, group: str, names: list[str] | None) -> C
 
     bootstrap = _require_kafka(settings)
     stores = open_stores(settings)
-    views = build_views(stores.views, transcoder())
+    views = build_views(stores.views, transcoder(), load_city(settings.city))
     if names is not None:
         unknown = sorted(set(names) - {v.name for v in views})
         if unknown:

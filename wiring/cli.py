@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from domain.groupings import GROUP_BYS
 from domain.metrics import METRIC_CLOCKS
 from infra.settings import Settings
 from infra.users import UserError
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         .add_subparsers(metavar="ACTION")
     report = metrics.add_parser("report", help="response metrics per group, as of an instant")
     report.add_argument("--group-by", default="ward",
-                        choices=["ward", "department", "policy_area", "fiscal_year", "month"])
+                        choices=list(GROUP_BYS))
     report.add_argument("--as-of", metavar="INSTANT",
                         help="ISO 8601 with an offset, e.g. 2026-11-26T12:00:00+09:00"
                         " (default: now)")

@@ -16,9 +16,10 @@ from api.pages import labels, session
 from api.pages.charts import Bar, bar_chart, stacked_chart
 from api.pages.errors import PageRoute
 from api.pages.render import lang_of, names, render
+from domain.backlog import BACKLOG_BUCKETS
 from domain.calendar import JST
 from domain.errors import InvalidCommand
-from domain.metrics import BACKLOG_BUCKETS, UNIFORMITY_METRICS, GroupMetrics
+from domain.metrics import UNIFORMITY_METRICS, GroupMetrics
 from projections.ward_agenda import end_of_day_jst
 from wiring.bootstrap import Container
 
@@ -101,7 +102,7 @@ def dashboard(request: Request, as_of: Annotated[str | None, Query(max_length=40
             for g in groups], "日" if ja else " d")
     uni = data["uniformity"].result
     charts["uniformity"] = bar_chart("uniformity", labels.metric_label(chosen, lang), [
-        Bar(name("ward", w.ward), w.value, w.flagged) for w in uni.wards],
+        Bar(name("ward", w.place), w.value, w.flagged) for w in uni.places],
         flag_note="※ 件数5未満" if ja else "※ fewer than 5 items")
     buckets = [label for label, _, _ in BACKLOG_BUCKETS]
     charts["backlog"] = stacked_chart("未決定の案件（提出からの開庁日数）" if ja else
@@ -129,8 +130,8 @@ def table_rows(c: Container, table: str, as_of: datetime, metric: str,
     if table == "uniformity":
         rows = [["区 / ward", f"{labels.metric_label(metric, 'ja')} / {metric}", "件数 / n",
                  "件数5未満 / flagged"]]
-        rows += [[name("ward", w.ward), None if w.value is None else round(w.value, 3), w.n,
-                  "※" if w.flagged else ""] for w in data["uniformity"].result.wards]
+        rows += [[name("ward", w.place), None if w.value is None else round(w.value, 3), w.n,
+                  "※" if w.flagged else ""] for w in data["uniformity"].result.places]
         return rows
     buckets = [label for label, _, _ in BACKLOG_BUCKETS]
     rows = [["課 / division", *(f"{b} 開庁日 / business days" for b in buckets)]]

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Api, act, new_need, new_proposal
+from tests.e2e.conftest import Api, act, new_need, new_proposal, submitted_proposal
 from tests.e2e.test_conventions import assert_problem
 
 METRICS = "/api/v1/metrics"
@@ -152,8 +152,63 @@ def test_uniformity_flags_wards_with_fewer_than_five_items(history: Api) -> None
     assert body["coefficient_of_variation"] is None and body["max_min_ratio"] is None
 
 
+def test_response_by_plan_goal_counts_a_chapter_once_for_two_of_its_measures(
+        history: Api) -> None:
+    submitted_proposal(history, plan_goals=["6-5-1", "6-5-2"])
+    body = ok(get(history, f"{METRICS}/response", group_by="plan_goal"))
+    assert body["group_by"] == "plan_goal"
+    keys = [g["key"] for g in body["groups"]]
+    assert keys[:4] == ["6-1", "6-1-1", "6-1-2", "6-1-3"]  # each chapter, then its measures
+    assert {g["key"]: g["n"] for g in body["groups"] if g["n"]} == {
+        "6-5": 1, "6-5-1": 1, "6-5-2": 1}  # A, B and C name no goal: under none
+
+
+def test_response_by_school_district_via_the_needs_of_each_proposal(history: Api) -> None:
+    body = ok(get(history, f"{METRICS}/response", group_by="school_district"))
+    groups = {g["key"]: g for g in body["groups"]}
+    assert list(groups) == [s.id for s in history.container.city.school_districts]
+    # A and B carry needs heard in 桜木校区; C's need names no district
+    assert {k: g["n"] for k, g in groups.items() if g["n"]} == {"higashi-sakuragi": 2}
+    assert groups["higashi-sakuragi"]["clocks"]["acknowledgement"] == {
+        "n": 1, "median": 3, "p90": 3, "within_target": 0.5}
+
+
+def test_uniformity_between_the_school_districts_of_a_ward(history: Api) -> None:
+    body = ok(get(history, f"{METRICS}/uniformity", metric="acknowledgement_median",
+                  between="school_district", ward="higashi"))
+    assert (body["between"], body["ward"]) == ("school_district", "higashi")
+    districts = body["school_districts"]
+    assert [d["school_district"] for d in districts][:3] == [
+        "higashi-sakuragi", "higashi-kengun", "higashi-takumabaru"]
+    assert all(d["school_district"].startswith("higashi-") for d in districts)
+    assert districts[0] == {"school_district": "higashi-sakuragi", "value": 3, "n": 1,
+                            "flagged": True}
+    assert districts[1] == {"school_district": "higashi-kengun", "value": None, "n": 0,
+                            "flagged": True}
+    # the ward as a whole, for comparison
+    assert body["wards"] == [{"ward": "higashi", "value": 3, "n": 1, "flagged": True}]
+    assert body["coefficient_of_variation"] is None and body["max_min_ratio"] is None
+    between_wards = ok(get(history, f"{METRICS}/uniformity", metric="acknowledgement_median"))
+    assert (between_wards["between"], between_wards["ward"]) == ("ward", None)
+    assert between_wards["school_districts"] is None and len(between_wards["wards"]) == 5
+
+
+@pytest.mark.parametrize(("params", "problem"), [
+    ({"between": "school_district"}, "school-districts-need-ward"),
+    ({"between": "school_district", "ward": "nowhere"}, "unknown-reference"),
+    ({"ward": "higashi"}, "ward-only-for-school-districts"),
+    ({"between": "district", "ward": "higashi"}, "validation-error"),
+])
+def test_uniformity_between_districts_names_a_known_ward(
+        api: Api, params: dict[str, str], problem: str) -> None:
+    with api.as_("staff") as client:
+        body = assert_problem(client.get(f"{METRICS}/uniformity", params={
+            "metric": "acceptance_rate", **params}), 422, problem)
+    assert ("ward" if problem != "validation-error" else "between") in str(body["errors"])
+
+
 @pytest.mark.parametrize(("path", "params", "named"), [
-    ("response", {"group_by": "school_district"}, "fiscal_year"),
+    ("response", {"group_by": "district"}, "school_district"),
     ("response", {}, "group_by"),
     ("uniformity", {"metric": "acknowledgement_mean"}, "acceptance_rate"),
     ("response", {"group_by": "ward", "from": "2025-07-01", "to": "2025-06-01"}, "from"),

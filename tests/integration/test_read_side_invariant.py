@@ -19,11 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import values
+from domain.backlog import backlog
 from domain.commands import NEED_COMMANDS, Channel, Source, Urgency
 from domain.errors import DomainError
-from domain.metrics import GROUP_BYS, UNIFORMITY_METRICS, backlog, response_metrics, uniformity
+from domain.groupings import GROUP_BYS
+from domain.metrics import UNIFORMITY_METRICS, response_metrics
 from domain.permissions import Actor, Role
 from domain.proposal_commands import PROPOSAL_COMMANDS
+from domain.uniformity import uniformity
 from infra.settings import Settings
 from projections.needs_index import NeedFilter
 from projections.proposals_index import ProposalFilter

@@ -29,22 +29,19 @@ from uuid import UUID
 import pytest
 
 from domain.application import Tsunagi, event_type_name
+from domain.backlog import backlog, backlog_bucket
 from domain.calendar import default_calendar
 from domain.facts import Fact, NeedFacts, ProposalFacts, facts_of
+from domain.groupings import GROUP_BYS, UnknownGrouping, fiscal_year
 from domain.metrics import (
-    GROUP_BYS,
     UNIFORMITY_METRICS,
     GroupMetrics,
-    UnknownGrouping,
     UnknownMetric,
-    backlog,
-    backlog_bucket,
-    fiscal_year,
     percentile,
     response_metrics,
-    uniformity,
 )
 from domain.proposal import Proposal
+from domain.uniformity import uniformity
 from tests.unit.conftest import CO, LEAD, World, jst, kumamoto, make_world
 
 CAL = default_calendar()
@@ -315,8 +312,9 @@ def test_fiscal_year_and_month_groups_and_date_filter(history: World) -> None:
 
 def test_unknown_grouping_is_refused() -> None:
     with pytest.raises(UnknownGrouping):
-        response_metrics([], [], "school_district", kumamoto(), CAL, AS_OF)
-    assert GROUP_BYS == ("ward", "department", "policy_area", "fiscal_year", "month")
+        response_metrics([], [], "district", kumamoto(), CAL, AS_OF)
+    assert GROUP_BYS == ("ward", "department", "policy_area", "fiscal_year", "month",
+                         "plan_goal", "school_district")
 
 
 def test_backlog_by_division_and_business_days_since_submission(history: World) -> None:
@@ -351,7 +349,7 @@ def test_uniformity_ranks_wards_with_five_items_and_flags_the_rest() -> None:
     proposals += [_acknowledged_after("higashi", 0, 2)]
     groups = response_metrics(proposals, [], "ward", kumamoto(), CAL, AS_OF)
     result = uniformity(groups, "acknowledgement_median")
-    shown = {w.ward: (w.value, w.n, w.flagged) for w in result.wards}
+    shown = {w.place: (w.value, w.n, w.flagged) for w in result.places}
     assert shown == {"chuo": (4.0, 5, False), "kita": (6.0, 5, False),
                      "higashi": (2.0, 1, True), "nishi": (None, 0, True),
                      "minami": (None, 0, True)}
@@ -364,7 +362,7 @@ def test_uniformity_ranks_wards_with_five_items_and_flags_the_rest() -> None:
     # within target 5: chuo 2, 4, 4 of 5 (6, 8 late) = 0.6; kita 3, 3 of 5 = 0.4
     # → mean 0.5, population stdev 0.1: 0.2; max/min 1.5
     share = uniformity(groups, "acknowledgement_within_target")
-    assert {w.ward: w.value for w in share.wards if not w.flagged} == {"chuo": 0.6,
+    assert {w.place: w.value for w in share.places if not w.flagged} == {"chuo": 0.6,
                                                                         "kita": 0.4}
     assert share.coefficient_of_variation == pytest.approx(0.2)
     assert share.max_min_ratio == pytest.approx(1.5)
@@ -372,7 +370,7 @@ def test_uniformity_ranks_wards_with_five_items_and_flags_the_rest() -> None:
 
 def test_uniformity_without_wards_is_undefined_and_names_are_checked() -> None:
     result = uniformity([], "acceptance_rate")
-    assert result.wards == [] and result.coefficient_of_variation is None
+    assert result.places == [] and result.coefficient_of_variation is None
     assert result.max_min_ratio is None
     with pytest.raises(UnknownMetric):
         uniformity([], "acknowledgement_mean")

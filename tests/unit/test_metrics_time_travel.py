@@ -16,11 +16,14 @@ from uuid import UUID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.backlog import backlog
 from domain.calendar import date_jst, default_calendar
 from domain.errors import DomainError
 from domain.facts import NeedFacts, ProposalFacts
-from domain.metrics import GROUP_BYS, UNIFORMITY_METRICS, backlog, response_metrics, uniformity
+from domain.groupings import GROUP_BYS
+from domain.metrics import UNIFORMITY_METRICS, response_metrics
 from domain.permissions import Actor, Role
+from domain.uniformity import uniformity
 from tests.unit.conftest import World, jst, kumamoto, make_world
 from tests.unit.test_metrics import facts_from_app
 

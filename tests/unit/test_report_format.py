@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, get_args
 
-from api.metrics import render_report
+import pytest
+
+from api.metrics import GroupBy, render_report
+from domain.groupings import GROUP_BYS
 
 
 def _clock(n: int, median: float | None, p90: float | None, share: float | None
@@ -53,3 +56,15 @@ def test_fewer_clocks_make_a_narrower_table() -> None:
 
 def test_json_keeps_every_clock_whatever_is_chosen() -> None:
     assert b"end_to_end" in render_report(PAYLOAD, "json", ["decision"])
+
+
+def test_the_api_offers_every_grouping_the_domain_knows() -> None:
+    assert get_args(GroupBy) == GROUP_BYS
+
+
+@pytest.mark.parametrize(("group_by", "ja"), [("plan_goal", "施策"),
+                                              ("school_district", "校区")])
+def test_the_new_groupings_have_japanese_and_english_headers(group_by: str, ja: str) -> None:
+    payload = {**PAYLOAD, "group_by": group_by}
+    rows = list(csv.reader(io.StringIO(render_report(payload, "csv").decode("utf-8-sig"))))
+    assert rows[0][0] == f"{ja} / {group_by}"
