@@ -197,15 +197,16 @@ def uniformity_between_places(
     else:
         report = queries.district_uniformity(c, metric, ward, resolve_as_of(c, as_of))
     result = report.result
-    body: dict[str, Any] = {
-        "metric": metric, "as_of": shown(report.as_of),
-        "wards": [w.as_dict() for w in result.places] if between == "ward" else
-        [report.ward_figure.as_dict()] if report.ward_figure is not None else [],
-        "coefficient_of_variation": result.coefficient_of_variation,
-        "max_min_ratio": result.max_min_ratio, "between": between, "ward": report.ward}
-    if between == "school_district":
-        body["school_districts"] = [d.as_dict("school_district") for d in result.places]
-    return body
+    districts: list[dict[str, Any]] | None = None
+    if between == "ward":
+        wards = [w.as_dict() for w in result.places]
+    else:  # the ward itself, for comparison; its districts are the places compared
+        wards = [report.ward_figure.as_dict()] if report.ward_figure is not None else []
+        districts = [d.as_dict("school_district") for d in result.places]
+    return {"metric": metric, "as_of": shown(report.as_of), "wards": wards,
+            "coefficient_of_variation": result.coefficient_of_variation,
+            "max_min_ratio": result.max_min_ratio, "between": between, "ward": report.ward,
+            "school_districts": districts}
 
 
 @router.get("/backlog", response_model=BacklogOut, dependencies=[METRIC_VIEWS],
