@@ -6,13 +6,13 @@ so that "in the period" is a range query on the date; and the title, ward and
 lead division of each proposal and need, for the agenda to name them.
 
 What is stuck at the end of the period (overdue clocks, questions awaiting the
-ward) is judged from each proposal's clock facts as of that instant, so it answers
-for past periods too. To judge only a few proposals, the view keeps the spans of
-time each clock runs and each question awaits the ward (a state holds between two
-events of its proposal); a clock can be overdue only once its target has passed
-in calendar days, so the read asks for spans covering the instant whose clock
-started that long before, with the smallest target of the city file as read now,
-and judges those candidates with the domain's own clock rules.
+ward) holds as of that instant, so it answers for past periods too. A proposal's
+state holds from one of its events to the next, so the view keeps the spans of
+time in which each clock runs (with the lead division of the span and where its
+due date stands in business days) and each question awaits the ward; the read is
+then a query for the spans covering the instant, and a clock is overdue when its
+lead's target, as the city file gives it at read time, has passed. Business days
+are those of the domain's calendar (`default_calendar`), as the application's.
 """
 
 from __future__ import annotations
@@ -47,9 +47,10 @@ _NOT_DATA = frozenset({"originator_id", "originator_version", "timestamp",
 OPEN_SPAN = "9999-12-31T23:59:59.999999+00:00"
 #: the span kind of a question awaiting the ward (the others are the clocks' names)
 AWAITING = "info_requested"
-#: which clocks are running is a matter of instants alone, not of business days; any
-#: calendar answers it the same
-_STATE_CALENDAR = default_calendar()
+#: the calendar the spans count business days by: the one the application is built with
+_CALENDAR = default_calendar()
+#: business days are numbered from here (the first year whose holidays are known)
+_EPOCH = date(1949, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -82,17 +83,28 @@ def end_of_day_jst(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), JST) - timedelta(microseconds=1)
 
 
-def stuck_spans(facts: ProposalFacts, at: datetime) -> dict[str, date]:
-    """What holds of a proposal from `at` until its next event: each running clock (with
-    the JST date it started) and a question awaiting the ward (with the date asked)."""
-    spans: dict[str, date] = {}
+def business_day_number(day: date, calendar: BusinessCalendar) -> int:
+    """The business days from the epoch to `day`: a clock of target n started on s is
+    due on the day numbered number(s) + n, paused days added (n >= 1)."""
+    return calendar.business_days_between(_EPOCH, day)
+
+
+def stuck_spans(facts: ProposalFacts, at: datetime) -> dict[str, tuple[str, int]]:
+    """What holds of a proposal from `at` until its next event: each running clock, with
+    its lead division and the number of the business day it is due on before its target
+    is added; and a question awaiting the ward (asked when its span opens: a transfer
+    meanwhile does not reopen it)."""
+    spans: dict[str, tuple[str, int]] = {}
+    lead = facts.lead_department
     clock_facts = facts.clock_facts()
     for name in CLOCKS:
-        reading = read_clock(clock_facts[name], 0, _STATE_CALENDAR, at)
+        # target 0: whether it runs and how long it paused do not depend on the target
+        reading = read_clock(clock_facts[name], 0, _CALENDAR, at)
         if reading.state == "running" and reading.started_at is not None:
-            spans[name] = date_jst(reading.started_at)
+            start = business_day_number(date_jst(reading.started_at), _CALENDAR)
+            spans[name] = (lead, start + reading.paused_business_days)
     if facts.status == ProposalStatus.INFO_REQUESTED:
-        spans[AWAITING] = date_jst(at)
+        spans[AWAITING] = ("", 0)
     return spans
 
 
@@ -124,8 +136,8 @@ class WardAgenda(View):
         " lead_department TEXT NOT NULL, facts TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS ward_agenda_spans ("
         " proposal TEXT NOT NULL, kind TEXT NOT NULL, ward TEXT NOT NULL,"
-        " from_at TEXT NOT NULL, to_at TEXT NOT NULL, started_on TEXT NOT NULL,"
-        " PRIMARY KEY (proposal, kind, from_at))",
+        " from_at TEXT NOT NULL, to_at TEXT NOT NULL, lead_department TEXT NOT NULL,"
+        " due_base INTEGER NOT NULL, PRIMARY KEY (proposal, kind, from_at))",
         "CREATE INDEX IF NOT EXISTS ward_agenda_spans_to ON ward_agenda_spans (to_at, kind)",
         "CREATE TABLE IF NOT EXISTS ward_agenda_acts ("
         " proposal TEXT NOT NULL, version INTEGER NOT NULL, act TEXT NOT NULL,"
@@ -211,21 +223,23 @@ class WardAgenda(View):
     def _spans(tx: Tx, proposal: str, ward: str, facts: ProposalFacts, at: datetime) -> None:
         """Close the spans that end at `at` and open those that start there."""
         now = stuck_spans(facts, at)
-        tx.execute("SELECT kind FROM ward_agenda_spans WHERE proposal = ? AND to_at = ?",
-                   (proposal, OPEN_SPAN))
-        still = {str(r[0]) for r in tx.fetchall()}
-        for kind in sorted(still - set(now)):
+        tx.execute("SELECT kind, lead_department, due_base FROM ward_agenda_spans"
+                   " WHERE proposal = ? AND to_at = ?", (proposal, OPEN_SPAN))
+        still = {str(r[0]): (str(r[1]), int(r[2])) for r in tx.fetchall()}
+        for kind in sorted(k for k in still if now.get(k) != still[k]):
             tx.execute("UPDATE ward_agenda_spans SET to_at = ?"
                        " WHERE proposal = ? AND kind = ? AND to_at = ?",
                        (at_text(at), proposal, kind, OPEN_SPAN))
-        for kind in sorted(set(now) - still):
+        for kind in sorted(k for k in now if still.get(k) != now[k]):
             # a span closed by an earlier event of the same instant opens again: the
             # state of an instant is the one after all its events
+            lead, due_base = now[kind]
             tx.execute("INSERT INTO ward_agenda_spans (proposal, kind, ward, from_at, to_at,"
-                       " started_on) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (proposal, kind,"
-                       " from_at) DO UPDATE SET to_at = excluded.to_at,"
-                       " started_on = excluded.started_on",
-                       (proposal, kind, ward, at_text(at), OPEN_SPAN, now[kind].isoformat()))
+                       " lead_department, due_base) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                       " ON CONFLICT (proposal, kind, from_at) DO UPDATE SET"
+                       " to_at = excluded.to_at, lead_department = excluded.lead_department,"
+                       " due_base = excluded.due_base",
+                       (proposal, kind, ward, at_text(at), OPEN_SPAN, lead, due_base))
 
     # ── reading ───────────────────────────────────────────────────────────
 
@@ -244,7 +258,7 @@ class WardAgenda(View):
             for act, proposal, act_ward, at, detail in tx.fetchall():
                 acts[act].append({"proposal": proposal, "ward": act_ward,
                                   "at": datetime.fromisoformat(at), **json.loads(detail)})
-            candidates = self._stuck_candidates(tx, ward, city, as_of)
+            stuck = self._stuck(tx, ward, city, calendar, as_of)
             common = self._common_needs(tx, period, ward, as_of)
         return Agenda(
             since=since, until=until, ward=ward, as_of=as_of,
@@ -257,52 +271,40 @@ class WardAgenda(View):
             feedback=[{"proposal": a["proposal"], "ward": a["ward"],
                        "delivered_on": date.fromisoformat(a["delivered_on"]),
                        "channel": a["channel"]} for a in acts["feedback"]],
-            **self._stuck(candidates, city, calendar, as_of),
+            **stuck,
             common_needs=common,
         )
 
     @staticmethod
-    def _stuck_candidates(tx: Tx, ward: str | None, city: CityData,
-                          as_of: datetime) -> list[ProposalFacts]:
-        """The facts as of `as_of` of each proposal that may be stuck then: a question
-        awaiting the ward, or a clock running since before its smallest target (in
-        calendar days, which are never fewer than business days) ended."""
+    def _stuck(tx: Tx, ward: str | None, city: CityData, calendar: BusinessCalendar,
+               as_of: datetime) -> dict[str, list[dict[str, Any]]]:
+        """Overdue proposals by lead division and info requests by ward, as of `as_of`:
+        the spans covering it, of questions and of clocks whose due day has ended."""
+        # a clock is overdue when its due day is before `as_of`'s day, that is numbered
+        # at most `last`; the smallest target bounds the query, the lead's decides
+        last = business_day_number(date_jst(as_of) - timedelta(days=1), calendar)
         targets = [city.default_targets, *(d.targets for d in city.departments)]
-        day = date_jst(as_of)
-        clocks = [(name, (day - timedelta(days=min(getattr(t, name) for t in targets)))
-                   .isoformat()) for name in CLOCKS]
+        bounds = [(name, last - min(getattr(t, name) for t in targets)) for name in CLOCKS]
         at = at_text(as_of)
         tx.execute(
-            "SELECT c.id, c.ward, c.facts FROM ward_agenda_cases c WHERE c.id IN ("
-            " SELECT s.proposal FROM ward_agenda_spans s"
-            " WHERE s.to_at > ? AND s.from_at <= ?" + (" AND s.ward = ?" if ward else "")
-            + " AND (s.kind = ? OR " + " OR ".join("(s.kind = ? AND s.started_on < ?)"
-                                                   for _ in clocks) + "))",
-            [at, at, *([ward] if ward else []), AWAITING,
-             *(v for pair in clocks for v in pair)])
-        return [ProposalFacts(pid, pward, _decode_facts(text)).as_of(as_of)
-                for pid, pward, text in tx.fetchall()]
-
-    @staticmethod
-    def _stuck(proposals: list[ProposalFacts], city: CityData,
-               calendar: BusinessCalendar, as_of: datetime) -> dict[str, list[dict[str, Any]]]:
-        """Overdue proposals by lead division and info requests by ward, as of `as_of`."""
-        overdue: dict[str, list[tuple[date, str]]] = defaultdict(list)
-        awaiting: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-        for p in proposals:
-            status = p.status
-            if status == ProposalStatus.INFO_REQUESTED:
-                asked = [f.at for f in p.facts if f.kind == "status"][-1]
-                awaiting[p.ward].append((asked, p.id))
-            targets = city.targets_for(p.lead_department)
-            clock_facts = p.clock_facts()
-            late: list[date] = []
-            for name in CLOCKS:
-                reading = read_clock(clock_facts[name], getattr(targets, name), calendar, as_of)
-                if reading.state == "running" and reading.due_on is not None and reading.late:
-                    late.append(reading.due_on)
-            if late:  # most overdue first within the division
-                overdue[p.lead_department].append((min(late), p.id))
+            "SELECT proposal, kind, ward, lead_department, due_base, from_at"
+            " FROM ward_agenda_spans WHERE to_at > ? AND from_at <= ?"
+            + (" AND ward = ?" if ward else "")
+            + " AND (kind = ? OR " + " OR ".join("(kind = ? AND due_base <= ?)" for _ in bounds)
+            + ")", [at, at, *([ward] if ward else []), AWAITING,
+                    *(v for pair in bounds for v in pair)])
+        due: dict[str, tuple[str, int]] = {}  # proposal: lead, earliest overdue due day
+        awaiting: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for proposal, kind, span_ward, lead, due_base, from_at in tx.fetchall():
+            if kind == AWAITING:
+                awaiting[span_ward].append((from_at, proposal))
+                continue
+            due_day = due_base + getattr(city.targets_for(lead), kind)
+            if due_day <= last and (proposal not in due or due_day < due[proposal][1]):
+                due[proposal] = (lead, due_day)
+        overdue: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for proposal, (lead, due_day) in due.items():
+            overdue[lead].append((due_day, proposal))  # most overdue first in the division
         return {
             "overdue": [{"department": d, "proposals": [i for _, i in sorted(overdue[d])]}
                         for d in sorted(overdue)],
