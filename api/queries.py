@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
 
 from domain.backlog import DepartmentBacklog, backlog
 from domain.clocks import ClockReading, proposal_clock_facts, proposal_clocks
@@ -27,6 +26,7 @@ from projections.department_queue import QueueItem
 from projections.indicator_observations import latest_per_place
 from projections.needs_index import NeedFilter
 from projections.proposals_index import ProposalFilter
+from projections.ward_agenda import Card
 from projections.ward_feedback import FeedbackItem
 from wiring.bootstrap import Container
 
@@ -111,37 +111,40 @@ def feedback_page(c: Container, column: str, value: str, limit: int = 50,
 
 
 def meeting_agenda(c: Container, since: date, until: date, ward: str | None) -> MeetingAgenda:
-    """The agenda of a period, each proposal and need with its title (read from the log,
-    where a submitted proposal's title no longer changes)."""
+    """The agenda of a period, each proposal and need with its title, ward and (proposals)
+    lead division as they stand now, kept by the agenda's view."""
     if ward is not None and c.city.ward(ward) is None:
         raise UnknownReference("ward", ward, "ward")  # a filter, like an unknown ward in a body
-    agenda = c.ward_agenda.agenda(since, until, ward, c.clock_facts, c.city, c.calendar,
-                                  c.now())
-    proposals: dict[str, Proposal] = {}
+    agenda = c.ward_agenda.agenda(since, until, ward, c.city, c.calendar, c.now())
+    acts = [*agenda.decisions, *agenda.budget_outcomes, *agenda.feedback]
+    proposal_ids = {str(r["proposal"]) for r in acts}
+    for row in [*agenda.overdue, *agenda.awaiting_ward]:
+        proposal_ids.update(str(i) for i in row["proposals"])
+    proposals = c.ward_agenda.proposal_cards(sorted(proposal_ids))
+    needs = c.ward_agenda.need_cards(sorted({str(i) for row in agenda.common_needs
+                                             for i in row["needs"]}))
 
-    def proposal(pid: str) -> Proposal:
-        if pid not in proposals:
-            proposals[pid] = c.app.get_proposal(UUID(pid))
-        return proposals[pid]
+    def card(cards: dict[str, Card], kind: str, id_: str) -> Card:
+        if id_ not in cards:
+            raise NotFound(kind, id_)  # as reading it from the log would
+        return cards[id_]
 
     def entries(rows: list[dict[str, Any]]) -> list[AgendaEntry]:
         out = []
         for row in rows:
-            p = proposal(str(row["proposal"]))
+            pid = str(row["proposal"])
+            p = card(proposals, "proposal", pid)
             detail = {k: v for k, v in row.items() if k not in ("proposal", "ward")}
-            out.append(AgendaEntry(str(p.id), p.title, row["ward"], p.lead_department, detail))
+            out.append(AgendaEntry(pid, p.title, row["ward"], p.lead_department or "", detail))
         return out
 
     def groups(rows: list[dict[str, Any]], key: str, kind: str) -> list[AgendaGroup]:
         out = []
         for row in rows:
             ids = [str(i) for i in row[kind]]
-            if kind == "proposals":
-                titles = [proposal(i).title for i in ids]
-                wards = [proposal(i).ward for i in ids]
-            else:
-                needs = [c.app.get_need(UUID(i)) for i in ids]
-                titles, wards = [n.title for n in needs], [n.ward for n in needs]
+            cards = [card(proposals, "proposal", i) if kind == "proposals"
+                     else card(needs, "need", i) for i in ids]
+            titles, wards = [k.title for k in cards], [k.ward for k in cards]
             group_wards = list(row.get("wards", dict.fromkeys(wards)))
             out.append(AgendaGroup(str(row[key]), ids, titles, wards, group_wards))
         return out

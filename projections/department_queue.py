@@ -1,18 +1,23 @@
 """The department queue: what each head-office division has on its desk.
 
-Per proposal the view keeps its state (with the instants its clocks need) and
-per need its urgency and the proposal it belongs to. Which proposals are on a
-division's desk is read from the stored rows; the time-dependent parts (the
-running clock, overdue, business days open) are computed when asked.
+Per proposal the view keeps what the queue shows (title, ward, status, submission)
+and the instants behind its clocks; per division the proposals on its desk, kept
+as the proposal changes, so a read is one indexed query over the desk and the
+time-dependent parts (the running clock, overdue, business days open) are
+computed for those items only, against the lead division's targets as the city
+file gives them at read time. Per need its urgency and the proposal it belongs to.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
+from uuid import UUID
 
 from domain.calendar import BusinessCalendar
-from domain.clocks import proposal_clocks
+from domain.clocks import CLOCKS, ClockFacts, proposal_clock_facts, read_clock
 from domain.need import URGENCIES, Need
 from domain.proposal import Proposal
 from domain.reference import CityData
@@ -31,10 +36,22 @@ def urgency_rank(urgency: str) -> int:
 
 
 @dataclass(frozen=True)
+class QueuedProposal:
+    """What the queue shows of a proposal."""
+
+    id: UUID
+    title: str
+    ward: str
+    status: str
+    lead_department: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
 class QueueItem:
     """One proposal on a division's desk, read at an instant."""
 
-    proposal: Proposal
+    proposal: QueuedProposal
     role: str  # lead | co
     urgency: str
     clock: str | None
@@ -43,18 +60,56 @@ class QueueItem:
     overdue: bool
 
 
+def desk_roles(proposal: Proposal) -> dict[str, str]:
+    """The divisions whose desk the proposal is on, with their role: the lead while it is
+    open or final without feedback yet, each co-division while it is open."""
+    if proposal.submitted_at is None:
+        return {}
+    roles: dict[str, str] = {}
+    if proposal.status in OPEN:
+        roles.update((d, "co") for d in proposal.co_departments)
+    if proposal.status in OPEN or (proposal.status in FINAL
+                                   and not proposal.closed_for_originators):
+        roles[proposal.lead_department] = "lead"
+    return roles
+
+
+def _encode_clocks(proposal: Proposal) -> str:
+    def at(instant: datetime | None) -> str | None:
+        return instant.isoformat() if instant is not None else None
+    return json.dumps({name: [at(f.started_at), at(f.stopped_at),
+                              [[at(a), at(b)] for a, b in f.pauses], at(f.cancelled_at)]
+                       for name, f in proposal_clock_facts(proposal).items()})
+
+
+def _decode_clocks(text: str) -> dict[str, ClockFacts]:
+    def at(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value is not None else None
+    facts: dict[str, ClockFacts] = {}
+    for name, (started, stopped, pauses, cancelled) in json.loads(text).items():
+        facts[name] = ClockFacts(name, at(started), at(stopped),
+                                 tuple((datetime.fromisoformat(a), at(b)) for a, b in pauses),
+                                 at(cancelled))
+    return facts
+
+
 class DepartmentQueue(View):
-    """Proposal state per proposal and urgency per need, for the divisions' queues."""
+    """Proposal state per proposal, the divisions' desks, and urgency per need."""
 
     name = "department_queue"
-    tables = ("department_queue_proposals", "department_queue_needs")
+    #: 2: what the queue shows and the desks kept as columns and rows (tables renamed)
+    version = 2
+    tables = ("department_queue_cases", "department_queue_desks", "department_queue_needs")
     schema = (
-        "CREATE TABLE IF NOT EXISTS department_queue_proposals ("
-        " id TEXT PRIMARY KEY, lead_department TEXT NOT NULL,"
-        " co_departments TEXT NOT NULL, status TEXT NOT NULL, submitted INTEGER NOT NULL,"
-        " closed_for_originators INTEGER NOT NULL, state TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS department_queue_proposals_lead"
-        " ON department_queue_proposals (lead_department)",
+        "CREATE TABLE IF NOT EXISTS department_queue_cases ("
+        " id TEXT PRIMARY KEY, title TEXT NOT NULL, ward TEXT NOT NULL,"
+        " status TEXT NOT NULL, lead_department TEXT NOT NULL, submitted_at TEXT,"
+        " clocks TEXT NOT NULL, state TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS department_queue_desks ("
+        " department TEXT NOT NULL, proposal TEXT NOT NULL, role TEXT NOT NULL,"
+        " PRIMARY KEY (department, proposal))",
+        "CREATE INDEX IF NOT EXISTS department_queue_desks_proposal"
+        " ON department_queue_desks (proposal)",
         "CREATE TABLE IF NOT EXISTS department_queue_needs ("
         " id TEXT PRIMARY KEY, proposal TEXT, urgency TEXT NOT NULL, state TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS department_queue_needs_proposal"
@@ -70,22 +125,26 @@ class DepartmentQueue(View):
             self._need(tx, event)
 
     def _proposal(self, tx: Tx, event: Proposal.Event) -> None:
-        proposal = self.evolve(tx, "department_queue_proposals", Proposal, event)
+        proposal = self.evolve(tx, "department_queue_cases", Proposal, event)
         if proposal is None:
             return
-        co = "|" + "|".join(proposal.co_departments) + "|"
+        pid = str(proposal.id)
+        submitted = proposal.submitted_at.isoformat() \
+            if proposal.submitted_at is not None else None
         tx.execute(
-            "INSERT INTO department_queue_proposals (id, lead_department, co_departments,"
-            " status, submitted, closed_for_originators, state) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET lead_department = excluded.lead_department,"
-            " co_departments = excluded.co_departments, status = excluded.status,"
-            " submitted = excluded.submitted,"
-            " closed_for_originators = excluded.closed_for_originators,"
+            "INSERT INTO department_queue_cases (id, title, ward, status, lead_department,"
+            " submitted_at, clocks, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET title = excluded.title, ward = excluded.ward,"
+            " status = excluded.status, lead_department = excluded.lead_department,"
+            " submitted_at = excluded.submitted_at, clocks = excluded.clocks,"
             " state = excluded.state",
-            (str(proposal.id), proposal.lead_department, co, proposal.status,
-             int(proposal.submitted_at is not None), int(bool(proposal.closed_for_originators)),
-             self.encode_state(proposal)),
+            (pid, proposal.title, proposal.ward, proposal.status, proposal.lead_department,
+             submitted, _encode_clocks(proposal), self.encode_state(proposal)),
         )
+        tx.execute("DELETE FROM department_queue_desks WHERE proposal = ?", (pid,))
+        for department, role in desk_roles(proposal).items():
+            tx.execute("INSERT INTO department_queue_desks (department, proposal, role)"
+                       " VALUES (?, ?, ?)", (department, pid, role))
 
     def _need(self, tx: Tx, event: Need.Event) -> None:
         need = self.evolve(tx, "department_queue_needs", Need, event)
@@ -105,51 +164,47 @@ class DepartmentQueue(View):
     def queue(self, department: str, city: CityData, calendar: BusinessCalendar,
               now: datetime) -> list[QueueItem]:
         """The division's queue at `now`, in order (due date, urgency, submission)."""
-        open_ = sorted(OPEN)
-        final = sorted(FINAL)
-        marks = ", ".join("?" for _ in open_)
-        final_marks = ", ".join("?" for _ in final)
         with self.db.transaction() as tx:
             tx.execute(
-                "SELECT state, lead_department FROM department_queue_proposals"
-                " WHERE submitted = 1 AND ("
-                f" (lead_department = ? AND (status IN ({marks})"
-                f"   OR (status IN ({final_marks}) AND closed_for_originators = 0)))"
-                f" OR (lead_department <> ? AND co_departments LIKE ? AND status IN ({marks})))",
-                [department, *open_, *final, department, f"%|{department}|%", *open_],
-            )
+                "SELECT c.id, c.title, c.ward, c.status, c.lead_department, c.submitted_at,"
+                " c.clocks, d.role FROM department_queue_desks d"
+                " JOIN department_queue_cases c ON c.id = d.proposal"
+                " WHERE d.department = ?", (department,))
             rows = tx.fetchall()
-            proposals = [self.decode_state(Proposal, r[0]) for r in rows]
             urgencies: dict[str, str] = {}
-            if proposals:
+            if rows:
                 tx.execute(
-                    "SELECT proposal, urgency FROM department_queue_needs WHERE proposal IN"
-                    f" ({', '.join('?' for _ in proposals)})",
-                    [str(p.id) for p in proposals])
+                    "SELECT n.proposal, n.urgency FROM department_queue_desks d"
+                    " JOIN department_queue_needs n ON n.proposal = d.proposal"
+                    " WHERE d.department = ?", (department,))
                 for proposal_id, urgency in tx.fetchall():
                     current = urgencies.get(proposal_id)
                     if current is None or urgency_rank(urgency) > urgency_rank(current):
                         urgencies[proposal_id] = urgency
-        items: list[QueueItem] = []
-        for aggregate, (_, lead) in zip(proposals, rows, strict=True):
-            proposal: Proposal = aggregate
-            readings = proposal_clocks(proposal, city.targets_for(proposal.lead_department),
-                                       calendar, now)
-            running = [r for r in readings.values()
-                       if r.state == "running" and r.due_on is not None]
-            clock = min(running, key=lambda r: r.due_on or date.max) if running else None
-            due_on = clock.due_on if clock is not None else None
-            assert proposal.submitted_at is not None
-            items.append(QueueItem(
-                proposal=proposal,
-                role="lead" if lead == department else "co",
-                urgency=urgencies.get(str(proposal.id), DEFAULT_URGENCY),
-                clock=clock.name if clock is not None else None,
-                due_on=due_on,
-                business_days_open=calendar.elapsed(proposal.submitted_at, now),
-                overdue=due_on is not None and calendar.has_ended(due_on, now),
-            ))
+        items = [self._item(row, urgencies, city, calendar, now) for row in rows]
         items.sort(key=lambda i: (i.due_on is None, i.due_on or date.max,
                                   -urgency_rank(i.urgency), i.proposal.submitted_at,
                                   str(i.proposal.id)))
         return items
+
+    @staticmethod
+    def _item(row: tuple[Any, ...], urgencies: dict[str, str], city: CityData,
+              calendar: BusinessCalendar, now: datetime) -> QueueItem:
+        pid, title, ward, status, lead, submitted_at, clocks, role = row
+        proposal = QueuedProposal(UUID(pid), title, ward, status, lead,
+                                  datetime.fromisoformat(submitted_at))
+        targets = city.targets_for(lead)
+        facts = _decode_clocks(clocks)
+        readings = [read_clock(facts[name], getattr(targets, name), calendar, now)
+                    for name in CLOCKS]
+        running = [r for r in readings if r.state == "running" and r.due_on is not None]
+        clock = min(running, key=lambda r: r.due_on or date.max) if running else None
+        due_on = clock.due_on if clock is not None else None
+        return QueueItem(
+            proposal=proposal, role=role,
+            urgency=urgencies.get(pid, DEFAULT_URGENCY),
+            clock=clock.name if clock is not None else None,
+            due_on=due_on,
+            business_days_open=calendar.elapsed(proposal.submitted_at, now),
+            overdue=due_on is not None and calendar.has_ended(due_on, now),
+        )

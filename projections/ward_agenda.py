@@ -2,9 +2,17 @@
 
 The view keeps the acts a ward meeting goes through (decisions, budget outcomes,
 feedback) and the needs recorded, each with its `effective_at` and its JST date,
-so that "in the period" is a range query on the date. What is stuck at the end
-of the period (overdue clocks, questions awaiting the ward) is read from the
-clock facts as of that instant, so it answers for past periods too.
+so that "in the period" is a range query on the date; and the title, ward and
+lead division of each proposal and need, for the agenda to name them.
+
+What is stuck at the end of the period (overdue clocks, questions awaiting the
+ward) holds as of that instant, so it answers for past periods too. A proposal's
+state holds from one of its events to the next, so the view keeps the spans of
+time in which each clock runs (with the lead division of the span and where its
+due date stands in business days) and each question awaits the ward; the read is
+then a query for the spans covering the instant, and a clock is overdue when its
+lead's target, as the city file gives it at read time, has passed. Business days
+are those of the domain's calendar (`default_calendar`), as the application's.
 """
 
 from __future__ import annotations
@@ -16,19 +24,33 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from domain.application import event_type_name
-from domain.calendar import JST, BusinessCalendar, date_jst
+from domain.calendar import JST, BusinessCalendar, date_jst, default_calendar
 from domain.clocks import CLOCKS, read_clock
+from domain.facts import Fact, ProposalFacts, facts_of
 from domain.need import Need
 from domain.proposal import Proposal
 from domain.reference import CityData
 from domain.states import ProposalStatus
 from infra.sql import Tx
 from projections.base import Event, View
-from projections.clock_facts import ClockFactsView, at_text
+from projections.clock_facts import at_text
 
 #: the acts of a proposal the agenda lists, by event type
 _ACTS = {"ProposalDecided": "decision", "ProposalBudgetRecorded": "budget",
          "ProposalFeedbackRecorded": "feedback"}
+#: the kinds of fact the clocks, the status and the lead division are read from
+_CLOCK_FACT_KINDS = frozenset({"status", "decided", "feedback", "lead"})
+#: event attributes that are not the event's data (as the clock facts view reads them)
+_NOT_DATA = frozenset({"originator_id", "originator_version", "timestamp",
+                       "originator_topic", "effective_at", "actor"})
+#: `to_at` of a span still open: later than any instant in `at_text` form
+OPEN_SPAN = "9999-12-31T23:59:59.999999+00:00"
+#: the span kind of a question awaiting the ward (the others are the clocks' names)
+AWAITING = "info_requested"
+#: the calendar the spans count business days by: the one the application is built with
+_CALENDAR = default_calendar()
+#: business days are numbered from here (the first year whose holidays are known)
+_EPOCH = date(1949, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -47,19 +69,76 @@ class Agenda:
     common_needs: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Card:
+    """How the agenda names a proposal or a need: its title, ward and (proposals) lead."""
+
+    title: str
+    ward: str
+    lead_department: str | None = None
+
+
 def end_of_day_jst(day: date) -> datetime:
     """The last instant (to the microsecond) of a JST date."""
     return datetime.combine(day + timedelta(days=1), time(0), JST) - timedelta(microseconds=1)
 
 
+def business_day_number(day: date, calendar: BusinessCalendar) -> int:
+    """The business days from the epoch to `day`: a clock of target n started on s is
+    due on the day numbered number(s) + n, paused days added (n >= 1)."""
+    return calendar.business_days_between(_EPOCH, day)
+
+
+def stuck_spans(facts: ProposalFacts, at: datetime) -> dict[str, tuple[str, int]]:
+    """What holds of a proposal from `at` until its next event: each running clock, with
+    its lead division and the number of the business day it is due on before its target
+    is added; and a question awaiting the ward (asked when its span opens: a transfer
+    meanwhile does not reopen it)."""
+    spans: dict[str, tuple[str, int]] = {}
+    lead = facts.lead_department
+    clock_facts = facts.clock_facts()
+    for name in CLOCKS:
+        # target 0: whether it runs and how long it paused do not depend on the target
+        reading = read_clock(clock_facts[name], 0, _CALENDAR, at)
+        if reading.state == "running" and reading.started_at is not None:
+            start = business_day_number(date_jst(reading.started_at), _CALENDAR)
+            spans[name] = (lead, start + reading.paused_business_days)
+    if facts.status == ProposalStatus.INFO_REQUESTED:
+        spans[AWAITING] = ("", 0)
+    return spans
+
+
+def _encode_facts(facts: list[Fact]) -> str:
+    return json.dumps([[at_text(f.at), f.kind, f.value] for f in facts], ensure_ascii=False)
+
+
+def _decode_facts(text: str) -> tuple[Fact, ...]:
+    return tuple(Fact(datetime.fromisoformat(at), kind, value)
+                 for at, kind, value in json.loads(text))
+
+
+def _marks(values: list[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
 class WardAgenda(View):
-    """Decisions, budget outcomes, feedback and needs recorded, by JST date and ward."""
+    """Decisions, budget outcomes, feedback and needs recorded, by JST date and ward; the
+    proposals' clock facts and the spans in which they can be stuck."""
 
     name = "ward_agenda"
-    tables = ("ward_agenda_proposals", "ward_agenda_acts", "ward_agenda_needs")
+    #: 2: titles and clock facts kept here, spans of running clocks (new tables)
+    version = 2
+    tables = ("ward_agenda_cases", "ward_agenda_spans", "ward_agenda_acts",
+              "ward_agenda_needs", "ward_agenda_need_cards", "ward_agenda_need_areas")
     schema = (
-        "CREATE TABLE IF NOT EXISTS ward_agenda_proposals ("
-        " id TEXT PRIMARY KEY, ward TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS ward_agenda_cases ("
+        " id TEXT PRIMARY KEY, ward TEXT NOT NULL, title TEXT NOT NULL,"
+        " lead_department TEXT NOT NULL, facts TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS ward_agenda_spans ("
+        " proposal TEXT NOT NULL, kind TEXT NOT NULL, ward TEXT NOT NULL,"
+        " from_at TEXT NOT NULL, to_at TEXT NOT NULL, lead_department TEXT NOT NULL,"
+        " due_base INTEGER NOT NULL, PRIMARY KEY (proposal, kind, from_at))",
+        "CREATE INDEX IF NOT EXISTS ward_agenda_spans_to ON ward_agenda_spans (to_at, kind)",
         "CREATE TABLE IF NOT EXISTS ward_agenda_acts ("
         " proposal TEXT NOT NULL, version INTEGER NOT NULL, act TEXT NOT NULL,"
         " ward TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL, detail TEXT NOT NULL,"
@@ -68,40 +147,104 @@ class WardAgenda(View):
         "CREATE TABLE IF NOT EXISTS ward_agenda_needs ("
         " id TEXT PRIMARY KEY, ward TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS ward_agenda_needs_day ON ward_agenda_needs (day)",
+        "CREATE TABLE IF NOT EXISTS ward_agenda_need_cards ("
+        " id TEXT PRIMARY KEY, ward TEXT NOT NULL, title TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS ward_agenda_need_areas ("
+        " need TEXT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL, policy_area TEXT,"
+        " PRIMARY KEY (need, seq))",
     )
 
     # ── keeping the facts ─────────────────────────────────────────────────
 
     def handle(self, tx: Tx, event: Event) -> None:
-        if not isinstance(event, Proposal.Event | Need.Event):
-            return
+        if isinstance(event, Proposal.Event):
+            self._proposal(tx, event)
+        elif isinstance(event, Need.Event):
+            self._need(tx, event)
+
+    def _need(self, tx: Tx, event: Event) -> None:
         type_name = event_type_name(event)
         at: datetime = event.effective_at  # type: ignore[attr-defined]
         subject = str(event.originator_id)
+        data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
         if type_name == "NeedRecorded":
             tx.execute("INSERT INTO ward_agenda_needs (id, ward, day, at) VALUES (?, ?, ?, ?)"
                        " ON CONFLICT (id) DO NOTHING",
-                       (subject, event.ward, date_jst(at).isoformat(),  # type: ignore[attr-defined]
-                        at_text(at)))
-        elif type_name == "ProposalDrafted":
-            tx.execute("INSERT INTO ward_agenda_proposals (id, ward) VALUES (?, ?)"
-                       " ON CONFLICT (id) DO NOTHING",
-                       (subject, event.ward))  # type: ignore[attr-defined]
-        elif type_name in _ACTS:
-            tx.execute("SELECT ward FROM ward_agenda_proposals WHERE id = ?", (subject,))
-            row = tx.fetchone()
-            if row is None:
-                return  # drafted before this view's data; a rebuild restores it
+                       (subject, data["ward"], date_jst(at).isoformat(), at_text(at)))
+            tx.execute("INSERT INTO ward_agenda_need_cards (id, ward, title) VALUES (?, ?, ?)"
+                       " ON CONFLICT (id) DO NOTHING", (subject, data["ward"], data["title"]))
+        elif type_name == "NeedAmended" and "title" in data.get("changes", {}):
+            tx.execute("UPDATE ward_agenda_need_cards SET title = ? WHERE id = ?",
+                       (data["changes"]["title"], subject))
+        for fact in facts_of(type_name, data, at):
+            if fact.kind == "policy_area":  # one per event at most
+                tx.execute("INSERT INTO ward_agenda_need_areas (need, seq, at, policy_area)"
+                           " VALUES (?, ?, ?, ?) ON CONFLICT (need, seq) DO NOTHING",
+                           (subject, self.handling_position, at_text(at),
+                            None if fact.value is None else str(fact.value)))
+
+    def _proposal(self, tx: Tx, event: Event) -> None:
+        type_name = event_type_name(event)
+        at: datetime = event.effective_at  # type: ignore[attr-defined]
+        subject = str(event.originator_id)
+        data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
+        new_facts = [f for f in facts_of(type_name, data, at) if f.kind in _CLOCK_FACT_KINDS]
+        if type_name == "ProposalDrafted":
+            tx.execute("INSERT INTO ward_agenda_cases (id, ward, title, lead_department, facts)"
+                       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                       (subject, data["ward"], data["title"], data["lead_department"],
+                        _encode_facts(new_facts)))
+            return  # a draft has no clock running nor question asked
+        tx.execute("SELECT ward, title, lead_department, facts FROM ward_agenda_cases"
+                   " WHERE id = ?", (subject,))
+        row = tx.fetchone()
+        if row is None:
+            return  # drafted before this view's data; a rebuild restores it
+        ward, title, lead, facts_text = row
+        changes = data.get("changes", {}) if type_name == "ProposalAmended" else {}
+        title = changes.get("title", title)
+        lead = changes.get("lead_department", lead)
+        if type_name == "ProposalTransferred":
+            lead = data["to_department"]
+        facts = _decode_facts(facts_text) + tuple(new_facts)
+        if new_facts or title != row[1] or lead != row[2]:
+            tx.execute("UPDATE ward_agenda_cases SET title = ?, lead_department = ?, facts = ?"
+                       " WHERE id = ?", (title, lead, _encode_facts(list(facts)), subject))
+        if new_facts:
+            self._spans(tx, subject, ward, ProposalFacts(subject, ward, facts), at)
+        if type_name in _ACTS:
             tx.execute(
                 "INSERT INTO ward_agenda_acts (proposal, version, act, ward, day, at, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (proposal, version) DO NOTHING",
-                (subject, event.originator_version, _ACTS[type_name], row[0],
+                (subject, event.originator_version, _ACTS[type_name], ward,
                  date_jst(at).isoformat(), at_text(at), json.dumps(_detail(type_name, event))))
+
+    @staticmethod
+    def _spans(tx: Tx, proposal: str, ward: str, facts: ProposalFacts, at: datetime) -> None:
+        """Close the spans that end at `at` and open those that start there."""
+        now = stuck_spans(facts, at)
+        tx.execute("SELECT kind, lead_department, due_base FROM ward_agenda_spans"
+                   " WHERE proposal = ? AND to_at = ?", (proposal, OPEN_SPAN))
+        still = {str(r[0]): (str(r[1]), int(r[2])) for r in tx.fetchall()}
+        for kind in sorted(k for k in still if now.get(k) != still[k]):
+            tx.execute("UPDATE ward_agenda_spans SET to_at = ?"
+                       " WHERE proposal = ? AND kind = ? AND to_at = ?",
+                       (at_text(at), proposal, kind, OPEN_SPAN))
+        for kind in sorted(k for k in now if still.get(k) != now[k]):
+            # a span closed by an earlier event of the same instant opens again: the
+            # state of an instant is the one after all its events
+            lead, due_base = now[kind]
+            tx.execute("INSERT INTO ward_agenda_spans (proposal, kind, ward, from_at, to_at,"
+                       " lead_department, due_base) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                       " ON CONFLICT (proposal, kind, from_at) DO UPDATE SET"
+                       " to_at = excluded.to_at, lead_department = excluded.lead_department,"
+                       " due_base = excluded.due_base",
+                       (proposal, kind, ward, at_text(at), OPEN_SPAN, lead, due_base))
 
     # ── reading ───────────────────────────────────────────────────────────
 
-    def agenda(self, since: date, until: date, ward: str | None, facts: ClockFactsView,
-               city: CityData, calendar: BusinessCalendar, now: datetime) -> Agenda:
+    def agenda(self, since: date, until: date, ward: str | None, city: CityData,
+               calendar: BusinessCalendar, now: datetime) -> Agenda:
         """The agenda of the JST dates `since`..`until`, stuck items as of the end of
         `until` (or `now`, if earlier); only `ward`'s items when given."""
         as_of = min(end_of_day_jst(until), now)
@@ -115,9 +258,8 @@ class WardAgenda(View):
             for act, proposal, act_ward, at, detail in tx.fetchall():
                 acts[act].append({"proposal": proposal, "ward": act_ward,
                                   "at": datetime.fromisoformat(at), **json.loads(detail)})
-            tx.execute("SELECT id, ward FROM ward_agenda_needs WHERE day >= ? AND day <= ?"
-                       " ORDER BY at, id", period)
-            recorded = [(str(r[0]), str(r[1])) for r in tx.fetchall()]
+            stuck = self._stuck(tx, ward, city, calendar, as_of)
+            common = self._common_needs(tx, period, ward, as_of)
         return Agenda(
             since=since, until=until, ward=ward, as_of=as_of,
             decisions=[{"proposal": a["proposal"], "ward": a["ward"],
@@ -129,31 +271,40 @@ class WardAgenda(View):
             feedback=[{"proposal": a["proposal"], "ward": a["ward"],
                        "delivered_on": date.fromisoformat(a["delivered_on"]),
                        "channel": a["channel"]} for a in acts["feedback"]],
-            **self._stuck(ward, facts, city, calendar, as_of),
-            common_needs=self._common_needs(recorded, ward, facts, as_of),
+            **stuck,
+            common_needs=common,
         )
 
     @staticmethod
-    def _stuck(ward: str | None, facts: ClockFactsView, city: CityData,
-               calendar: BusinessCalendar, as_of: datetime) -> dict[str, list[dict[str, Any]]]:
-        """Overdue proposals by lead division and info requests by ward, as of `as_of`."""
-        proposals, _ = facts.load(as_of, ward=ward)
-        overdue: dict[str, list[tuple[date, str]]] = defaultdict(list)
-        awaiting: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-        for p in proposals:
-            status = p.status
-            if status == ProposalStatus.INFO_REQUESTED:
-                asked = [f.at for f in p.facts if f.kind == "status"][-1]
-                awaiting[p.ward].append((asked, p.id))
-            targets = city.targets_for(p.lead_department)
-            clock_facts = p.clock_facts()
-            late: list[date] = []
-            for name in CLOCKS:
-                reading = read_clock(clock_facts[name], getattr(targets, name), calendar, as_of)
-                if reading.state == "running" and reading.due_on is not None and reading.late:
-                    late.append(reading.due_on)
-            if late:  # most overdue first within the division
-                overdue[p.lead_department].append((min(late), p.id))
+    def _stuck(tx: Tx, ward: str | None, city: CityData, calendar: BusinessCalendar,
+               as_of: datetime) -> dict[str, list[dict[str, Any]]]:
+        """Overdue proposals by lead division and info requests by ward, as of `as_of`:
+        the spans covering it, of questions and of clocks whose due day has ended."""
+        # a clock is overdue when its due day is before `as_of`'s day, that is numbered
+        # at most `last`; the smallest target bounds the query, the lead's decides
+        last = business_day_number(date_jst(as_of) - timedelta(days=1), calendar)
+        targets = [city.default_targets, *(d.targets for d in city.departments)]
+        bounds = [(name, last - min(getattr(t, name) for t in targets)) for name in CLOCKS]
+        at = at_text(as_of)
+        tx.execute(
+            "SELECT proposal, kind, ward, lead_department, due_base, from_at"
+            " FROM ward_agenda_spans WHERE to_at > ? AND from_at <= ?"
+            + (" AND ward = ?" if ward else "")
+            + " AND (kind = ? OR " + " OR ".join("(kind = ? AND due_base <= ?)" for _ in bounds)
+            + ")", [at, at, *([ward] if ward else []), AWAITING,
+                    *(v for pair in bounds for v in pair)])
+        due: dict[str, tuple[str, int]] = {}  # proposal: lead, earliest overdue due day
+        awaiting: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for proposal, kind, span_ward, lead, due_base, from_at in tx.fetchall():
+            if kind == AWAITING:
+                awaiting[span_ward].append((from_at, proposal))
+                continue
+            due_day = due_base + getattr(city.targets_for(lead), kind)
+            if due_day <= last and (proposal not in due or due_day < due[proposal][1]):
+                due[proposal] = (lead, due_day)
+        overdue: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for proposal, (lead, due_day) in due.items():
+            overdue[lead].append((due_day, proposal))  # most overdue first in the division
         return {
             "overdue": [{"department": d, "proposals": [i for _, i in sorted(overdue[d])]}
                         for d in sorted(overdue)],
@@ -162,18 +313,21 @@ class WardAgenda(View):
         }
 
     @staticmethod
-    def _common_needs(recorded: list[tuple[str, str]], ward: str | None,
-                      facts: ClockFactsView, as_of: datetime) -> list[dict[str, Any]]:
+    def _common_needs(tx: Tx, period: tuple[str, str], ward: str | None,
+                      as_of: datetime) -> list[dict[str, Any]]:
         """Needs recorded in the period, grouped by policy area (as of `as_of`), where the
         group spans two or more wards (and, with `ward`, includes that ward)."""
-        if not recorded:
-            return []
-        _, needs = facts.load(as_of, ids=[need for need, _ in recorded])
-        area_of = {n.id: n.policy_area for n in needs}
+        tx.execute(
+            "SELECT n.id, n.ward, a.policy_area FROM ward_agenda_needs n"
+            " JOIN ward_agenda_need_areas a ON a.need = n.id"
+            " WHERE n.day >= ? AND n.day <= ? AND a.at <= ?"
+            " ORDER BY n.at, n.id, a.seq", [*period, at_text(as_of)])
+        area_of: dict[tuple[str, str], str] = {}  # in recording order, the latest area
+        for need, need_ward, area in tx.fetchall():
+            area_of[(str(need), str(need_ward))] = str(area)
         groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for need, need_ward in recorded:  # in recording order
-            if need in area_of:
-                groups[area_of[need]].append((need, need_ward))
+        for (need, need_ward), area in area_of.items():
+            groups[area].append((need, need_ward))
         common = []
         for area in sorted(groups):
             wards = sorted({w for _, w in groups[area]})
@@ -181,6 +335,24 @@ class WardAgenda(View):
                 common.append({"policy_area": area, "wards": wards,
                                "needs": [n for n, _ in groups[area]]})
         return common
+
+    def proposal_cards(self, ids: list[str]) -> dict[str, Card]:
+        """Title, ward and lead division now of each of the proposals."""
+        if not ids:
+            return {}
+        with self.db.transaction() as tx:
+            tx.execute("SELECT id, title, ward, lead_department FROM ward_agenda_cases"
+                       f" WHERE id IN ({_marks(ids)})", ids)
+            return {str(r[0]): Card(str(r[1]), str(r[2]), str(r[3])) for r in tx.fetchall()}
+
+    def need_cards(self, ids: list[str]) -> dict[str, Card]:
+        """Title and ward now of each of the needs."""
+        if not ids:
+            return {}
+        with self.db.transaction() as tx:
+            tx.execute(f"SELECT id, title, ward FROM ward_agenda_need_cards"
+                       f" WHERE id IN ({_marks(ids)})", ids)
+            return {str(r[0]): Card(str(r[1]), str(r[2])) for r in tx.fetchall()}
 
 
 def _detail(type_name: str, event: Any) -> dict[str, Any]:

@@ -196,8 +196,7 @@ def read_everything(c: Container) -> None:
         c.department_queue.queue(department, c.city, c.calendar, NOW)
     for ward in WARDS:
         c.ward_feedback.list("ward", ward, 200, None)
-    c.ward_agenda.agenda(date(2000, 1, 1), date(2099, 12, 31), None, c.clock_facts, c.city,
-                         c.calendar, NOW)
+    c.ward_agenda.agenda(date(2000, 1, 1), date(2099, 12, 31), None, c.city, c.calendar, NOW)
     for as_of in (NOW, NOW - timedelta(days=365)):
         proposals, needs = c.clock_facts.load(as_of)
         for group_by in GROUP_BYS:
