@@ -77,7 +77,8 @@ def _record(request: Request, form: FormData) -> Response:
     session.check_csrf(request, str(form.get("csrf_token", "")))
     c: Container = request.app.state.container
     lang = lang_of(request)
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    values: dict[str, Any] = {k: v for k, v in form.items()
+                              if isinstance(v, str) and k != "csrf_token"}
     values.update(commands.chosen_lists(form))
     try:
         outcome = commands.record_need(c, actor, form)

@@ -65,7 +65,7 @@ def _create(request: Request, form: FormData) -> Response:
     session.check_csrf(request, str(form.get("csrf_token", "")))
     c: Container = request.app.state.container
     lang = lang_of(request)
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "needs"}
+    values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str) and k != "needs"}
     values.update(commands.chosen_lists(form))
     chosen = [v for v in form.getlist("needs") if isinstance(v, str)]
     try:
