@@ -150,6 +150,15 @@ def store_key_position(tx: Tx, view: str, key: str, position: int) -> None:
                (view, key, position))
 
 
+def store_key_positions(tx: Tx, view: str, positions: dict[str, int]) -> None:
+    """Record the highest log position applied for each of several keys (one statement)."""
+    if positions:
+        tx.executemany("INSERT INTO view_key_positions (view, event_key, position)"
+                       " VALUES (?, ?, ?) ON CONFLICT (view, event_key)"
+                       " DO UPDATE SET position = excluded.position",
+                       [(view, k, p) for k, p in sorted(positions.items())])
+
+
 def key_position(db: Database, view: str, key: str) -> int:
     """The highest log position the view has applied for one key."""
     with db.transaction() as tx:
