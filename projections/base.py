@@ -298,11 +298,31 @@ class View(ABC):
 
     @staticmethod
     def _stored_state(tx: Tx, table: str, id_: str) -> str | None:
+        sql, params = f"SELECT state FROM {table} WHERE id = ?", (id_,)
         if isinstance(tx, BatchTx):
-            return tx.read_state(table, id_)
-        tx.execute(f"SELECT state FROM {table} WHERE id = ?", (id_,))
-        row = tx.fetchone()
+            row = tx.read_unkept(table, sql, params)
+        else:
+            tx.execute(sql, params)
+            row = tx.fetchone()
         return None if row is None else str(row[0])
+
+    @staticmethod
+    def kept(tx: Tx, table: str, id_: str) -> tuple[bool, Any]:
+        """(True, the aggregate or None) when the batch keeps the state of `id_` in
+        `table`; (False, None) when its row is to be read (see `BatchTx.read_unkept`)."""
+        if isinstance(tx, BatchTx) and (table, id_) in tx.states:
+            return True, tx.states[(table, id_)]
+        return False, None
+
+    @staticmethod
+    def read_unkept(tx: Tx, table: str, sql: str,
+                    params: Sequence[Any]) -> tuple[Any, ...] | None:
+        """One row of a state `kept` said the batch does not keep, without writing the
+        batch's other rows first."""
+        if isinstance(tx, BatchTx):
+            return tx.read_unkept(table, sql, params)
+        tx.execute(sql, params)
+        return tx.fetchone()
 
     def decode_state(self, cls: type[A], text: str) -> A:
         """Rebuild an aggregate object from stored state, without replaying its events."""

@@ -17,6 +17,7 @@ the right event.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Callable, Hashable, Sequence
@@ -50,10 +51,23 @@ class FlushFailed(Exception):
     """Writing a batch's held-back rows failed; the event that caused it is not known."""
 
 
+@functools.cache
 def written_table(sql: str) -> str | None:
     """The table an `INSERT` or `UPDATE` statement writes (None for any other statement)."""
     found = _INSERT.match(sql) or _UPDATE.match(sql)
     return found.group(1).lower() if found else None
+
+
+@functools.cache
+def _inserted_table(sql: str) -> str | None:
+    """The table of an `INSERT` that may be held back (one without `RETURNING`)."""
+    found = _INSERT.match(sql)
+    return found.group(1).lower() if found and "RETURNING" not in sql.upper() else None
+
+
+@functools.cache
+def _names(sql: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _NAME.findall(sql))
 
 
 @dataclass
@@ -78,9 +92,8 @@ class BatchTx(Tx):
     # ── held-back writes ──────────────────────────────────────────────────
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        table = _INSERT.match(sql)
-        if self.buffered and table is not None and "RETURNING" not in sql.upper():
-            name = table.group(1).lower()
+        name = _inserted_table(sql) if self.buffered else None
+        if name is not None:
             # keep the order of writes to one table: another statement's rows go first
             self.flush({name}, keep=sql)
             held = self._held.setdefault(sql, _Held(name, keyed=False))
@@ -123,19 +136,18 @@ class BatchTx(Tx):
         held = {h.table for h in self._held.values()}
         if not held:
             return set()
-        return held & {w.lower() for w in _NAME.findall(sql)}
+        return held & _names(sql)
 
-    def read_state(self, table: str, id_: str) -> str | None:
-        """A row's `state` column, for a row whose state the batch has not kept yet.
+    def read_unkept(self, table: str, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+        """One row of `table` whose state the batch has not kept (not in `states`).
 
         Rows held back by `defer` are those of states kept in the batch, so only
         plain `INSERT`s into the table need writing first.
         """
         if any(h.table == table and not h.keyed for h in self._held.values()):
             self.flush({table})
-        self.tx.execute(f"SELECT state FROM {table} WHERE id = ?", (id_,))
-        row = self.tx.fetchone()
-        return None if row is None else str(row[0])
+        self.tx.execute(sql, params)
+        return self.tx.fetchone()
 
     # ── reading ───────────────────────────────────────────────────────────
 

@@ -73,31 +73,31 @@ class DepartmentQueue(View):
         proposal = self.evolve(tx, "department_queue_proposals", Proposal, event)
         if proposal is None:
             return
-        co = "|" + "|".join(proposal.co_departments) + "|"
-        tx.execute(
+        self.upsert(tx,
             "INSERT INTO department_queue_proposals (id, lead_department, co_departments,"
             " status, submitted, closed_for_originators, state) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET lead_department = excluded.lead_department,"
             " co_departments = excluded.co_departments, status = excluded.status,"
             " submitted = excluded.submitted,"
             " closed_for_originators = excluded.closed_for_originators,"
-            " state = excluded.state",
-            (str(proposal.id), proposal.lead_department, co, proposal.status,
-             int(proposal.submitted_at is not None), int(bool(proposal.closed_for_originators)),
-             self.encode_state(proposal)),
+            " state = excluded.state", proposal.id,
+            lambda: (str(proposal.id), proposal.lead_department,
+                     "|" + "|".join(proposal.co_departments) + "|", proposal.status,
+                     int(proposal.submitted_at is not None),
+                     int(bool(proposal.closed_for_originators)), self.encode_state(proposal)),
         )
 
     def _need(self, tx: Tx, event: Need.Event) -> None:
         need = self.evolve(tx, "department_queue_needs", Need, event)
         if need is None:
             return
-        proposal = str(need.proposal) if need.proposal is not None else None
-        tx.execute(
+        self.upsert(tx,
             "INSERT INTO department_queue_needs (id, proposal, urgency, state)"
             " VALUES (?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET proposal = excluded.proposal,"
-            " urgency = excluded.urgency, state = excluded.state",
-            (str(need.id), proposal, need.urgency, self.encode_state(need)),
+            " urgency = excluded.urgency, state = excluded.state", need.id,
+            lambda: (str(need.id), str(need.proposal) if need.proposal is not None else None,
+                     need.urgency, self.encode_state(need)),
         )
 
     # ── reading ───────────────────────────────────────────────────────────
