@@ -75,11 +75,18 @@ __all__ = ["Delivery", "Event", "HandlerFailed", "View", "ViewStopped", "transie
 
 
 class View(ABC):
-    """A projection of the log: pure handlers from event to view change, plus its store."""
+    """A projection of the log: pure handlers from event to view change, plus its store.
+
+    `version` names what the handlers make of the log: raise it when they change what
+    they store, and a view that finds rows of another version empties itself at start
+    and rebuilds from the start of its source (the log, or the Kafka topic).
+    """
 
     name: str
     schema: tuple[str, ...]
     tables: tuple[str, ...]
+    #: the version of the handlers' output; stored with the view (`view_versions`)
+    version: int = 1
 
     def __init__(self, db: Database, transcoder: Transcoder) -> None:
         self.db = db
@@ -89,6 +96,7 @@ class View(ABC):
         for attempt in range(SCHEMA_ATTEMPTS):
             try:
                 db.execute_script(tracking.SCHEMA + self.schema)
+                self._check_version()
                 break
             except Exception:
                 # Processes starting together (a consumer group, API workers) race on
@@ -96,6 +104,16 @@ class View(ABC):
                 if attempt == SCHEMA_ATTEMPTS - 1:
                     raise
                 time.sleep(0.2 * (attempt + 1))
+
+    def _check_version(self) -> None:
+        """Empty the view if its rows were made by another version of its handlers."""
+        with self.db.transaction() as tx:
+            # Locked: of processes starting together, the first empties, the others see
+            # the new version and keep what it may have applied since.
+            stored = tracking.lock_version(tx, self.db, self.name)
+            if stored != self.version:
+                self._empty(tx)
+                tracking.store_version(tx, self.name, self.version)
 
     def position(self) -> int:
         """The log position this view reflects (0 when empty)."""
@@ -236,9 +254,12 @@ class View(ABC):
     def drop(self) -> None:
         """Empty the view and forget where it was, so it rebuilds from the start."""
         with self.db.transaction() as tx:
-            for table in self.tables:
-                tx.execute(f"DELETE FROM {table}")
-            tracking.forget(tx, self.name)
+            self._empty(tx)
+
+    def _empty(self, tx: Tx) -> None:
+        for table in self.tables:
+            tx.execute(f"DELETE FROM {table}")
+        tracking.forget(tx, self.name)
 
     def newest_first(self, select: str, table: str, order: str, where: list[str],
                      params: list[Any], limit: int,
