@@ -34,6 +34,9 @@ A = TypeVar("A", bound=TrackedAggregate)
 R = TypeVar("R")
 #: tries at creating a view's tables when several processes start at once
 SCHEMA_ATTEMPTS = 5
+#: events per batch when rebuilding: a state is read, decoded and written once per batch
+#: (measured at 100k events on SQLite: 18 % less CPU than the follower's 500)
+REBUILD_BATCH_SIZE = 5000
 
 
 class HandlerFailed(Exception):
