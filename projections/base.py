@@ -164,6 +164,7 @@ class View(ABC):
 
     def _apply_log(self, tx: BatchTx, batch: Sequence[tuple[int, Event]]) -> int:
         current = tracking.lock_log_position(tx.tx, self.db, self.name)
+        tx.ids.update(str(e.originator_id) for p, e in batch if p > current)
         for position, event in batch:
             if position <= current:
                 continue  # already applied: at-least-once delivery, exactly-once effect
@@ -200,6 +201,7 @@ class View(ABC):
         if not fresh:
             return next_offset
         known = tracking.key_positions(raw, self.name, {d.key for d in fresh if d.event})
+        tx.ids.update(str(d.event.originator_id) for d in fresh if d.event is not None)
         reached: dict[str, int] = {}
         applied: set[int] = set()
         for delivery in fresh:
@@ -322,12 +324,10 @@ class View(ABC):
 
     @staticmethod
     def _stored_state(tx: Tx, table: str, id_: str) -> str | None:
-        sql, params = f"SELECT state FROM {table} WHERE id = ?", (id_,)
         if isinstance(tx, BatchTx):
-            row = tx.read_unkept(table, sql, params)
-        else:
-            tx.execute(sql, params)
-            row = tx.fetchone()
+            return tx.stored_state(table, id_)
+        tx.execute(f"SELECT state FROM {table} WHERE id = ?", (id_,))
+        row = tx.fetchone()
         return None if row is None else str(row[0])
 
     @staticmethod
@@ -337,6 +337,17 @@ class View(ABC):
         if isinstance(tx, BatchTx) and (table, id_) in tx.states:
             return True, tx.states[(table, id_)]
         return False, None
+
+    def load_kept(self, tx: Tx, table: str, cls: type[A], id_: str) -> tuple[bool, A | None]:
+        """As `kept`, but reading the state of one of the batch's aggregates first (with
+        the others', see `BatchTx.stored_state`), so a lookup costs no statement of its own."""
+        found, aggregate = self.kept(tx, table, id_)
+        if found or not isinstance(tx, BatchTx) or id_ not in tx.ids:
+            return found, aggregate
+        text = tx.stored_state(table, id_)
+        loaded = None if text is None else self.decode_state(cls, text)
+        tx.states[(table, id_)] = loaded
+        return True, loaded
 
     @staticmethod
     def read_unkept(tx: Tx, table: str, sql: str,

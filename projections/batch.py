@@ -33,6 +33,8 @@ _UPDATE = re.compile(r"\s*UPDATE\s+(\w+)", re.IGNORECASE)
 _NAME = re.compile(r"\w+")
 
 Params = Sequence[Any] | Callable[[], Sequence[Any]]
+#: ids per statement when reading the states of a batch's aggregates
+READ_CHUNK = 500
 
 
 def transient(exc: BaseException) -> bool:
@@ -88,6 +90,10 @@ class BatchTx(Tx):
         #: aggregates by (table, id) as the batch has left them; None: not in the view
         self.states: dict[tuple[str, str], Any] = {}
         self._held: dict[str, _Held] = {}
+        #: ids of the aggregates the batch's events are of (their states read together)
+        self.ids: set[str] = set()
+        self._read: set[str] = set()  # tables whose rows for `ids` are in `_texts`
+        self._texts: dict[tuple[str, str], str] = {}
 
     # ── held-back writes ──────────────────────────────────────────────────
 
@@ -138,16 +144,39 @@ class BatchTx(Tx):
             return set()
         return held & _names(sql)
 
+    def stored_state(self, table: str, id_: str) -> str | None:
+        """The `state` column of a row whose state the batch has not kept yet.
+
+        The first call for a table reads the rows of every aggregate of the batch at
+        once (a statement per `READ_CHUNK` ids, not one per aggregate).
+        """
+        if id_ not in self.ids:
+            row = self.read_unkept(table, f"SELECT state FROM {table} WHERE id = ?", (id_,))
+            return None if row is None else str(row[0])
+        if table not in self._read:
+            self._read.add(table)
+            wanted = sorted(i for i in self.ids if (table, i) not in self.states)
+            for start in range(0, len(wanted), READ_CHUNK):
+                chunk = wanted[start:start + READ_CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                self._flush_inserts(table)
+                self.tx.execute(f"SELECT id, state FROM {table} WHERE id IN ({marks})", chunk)
+                self._texts.update({(table, str(r[0])): str(r[1]) for r in self.tx.fetchall()})
+        return self._texts.pop((table, id_), None)
+
     def read_unkept(self, table: str, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """One row of `table` whose state the batch has not kept (not in `states`).
 
         Rows held back by `defer` are those of states kept in the batch, so only
         plain `INSERT`s into the table need writing first.
         """
-        if any(h.table == table and not h.keyed for h in self._held.values()):
-            self.flush({table})
+        self._flush_inserts(table)
         self.tx.execute(sql, params)
         return self.tx.fetchone()
+
+    def _flush_inserts(self, table: str) -> None:
+        if any(h.table == table and not h.keyed for h in self._held.values()):
+            self.flush({table})
 
     # ── reading ───────────────────────────────────────────────────────────
 

@@ -97,7 +97,7 @@ class WardFeedback(View):
 
     def _proposal_facts(self, tx: Tx, proposal: str) -> tuple[str | None, str | None]:
         """The status and latest feedback of a proposal, as the batch has them now."""
-        found, kept = self.kept(tx, "ward_feedback_proposals", proposal)
+        found, kept = self.load_kept(tx, "ward_feedback_proposals", Proposal, proposal)
         if found:
             return (kept.status, _latest(kept.feedback)) if kept is not None else (None, None)
         row = self.read_unkept(tx, "ward_feedback_proposals",
