@@ -13,6 +13,10 @@ reads its cache first. A row held back fails only when written, when it can no
 longer be told which event it came from: then `FlushFailed` is raised and the view
 applies the batch again statement by statement (`buffered=False`), which blames
 the right event.
+
+The kept states are the batch's truth for the rows `evolve` reads: a view that
+deletes or rewrites such a row with a statement of its own must not also `evolve`
+it in the same batch.
 """
 
 from __future__ import annotations
