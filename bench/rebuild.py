@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.settings import Settings
+from projections.base import REBUILD_BATCH_SIZE
 from wiring.bootstrap import build
 
 
@@ -25,6 +26,7 @@ def rebuild(settings: Settings, profile: Path | None = None) -> dict[str, Any]:
         for view in container.views:
             view.drop()
         container.follower.positions = {view.name: 0 for view in container.views}
+        container.follower.batch_size = REBUILD_BATCH_SIZE  # as `tsunagi projections rebuild`
         events = container.app.position()
         profiler = _profiler() if profile else None
         started = time.perf_counter()

@@ -22,6 +22,11 @@ class Tx(ABC):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run one statement."""
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per row (one round trip where the backend can)."""
+        for row in rows:
+            self.execute(sql, row)
+
     @abstractmethod
     def fetchone(self) -> tuple[Any, ...] | None:
         """The next row of the last statement."""
@@ -68,6 +73,9 @@ class _SQLiteTx(Tx):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._cursor.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(sql, [tuple(r) for r in rows])
 
     def fetchone(self) -> tuple[Any, ...] | None:
         row = self._cursor.fetchone()
@@ -129,6 +137,10 @@ class _PostgresTx(Tx):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._cursor.execute(sql.replace("?", "%s"), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # psycopg pipelines executemany: one round trip for the rows, not one each
+        self._cursor.executemany(sql.replace("?", "%s"), [tuple(r) for r in rows])
 
     def fetchone(self) -> tuple[Any, ...] | None:
         row = self._cursor.fetchone()

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from eventsourcing import persistence as es_persistence
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Transcoder
 
@@ -28,12 +26,17 @@ from domain.base import TrackedAggregate
 from domain.errors import InvalidCommand
 from infra.sql import Database, Tx
 from projections import tracking
+from projections.batch import BatchTx, FlushFailed, transient
 from projections.tracking import ViewFailure
 
 Event = DomainEventProtocol[Any]
 A = TypeVar("A", bound=TrackedAggregate)
+R = TypeVar("R")
 #: tries at creating a view's tables when several processes start at once
 SCHEMA_ATTEMPTS = 5
+#: events per batch when rebuilding: a state is read, decoded and written once per batch
+#: (measured at 100k events on SQLite: 18 % less CPU than the follower's 500)
+REBUILD_BATCH_SIZE = 5000
 
 
 class HandlerFailed(Exception):
@@ -71,24 +74,22 @@ class Delivery:
     event: Event | None  # None for a message that could not be read: skipped, not applied
 
 
-def transient(exc: BaseException) -> bool:
-    """True for a database that cannot be reached now (retried), not a handler's bug."""
-    if isinstance(exc, sqlite3.OperationalError | es_persistence.OperationalError
-                  | es_persistence.InterfaceError):
-        return True
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover — the PostgreSQL driver is a dependency
-        return False
-    return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+__all__ = ["Delivery", "Event", "HandlerFailed", "View", "ViewStopped", "transient"]
 
 
 class View(ABC):
-    """A projection of the log: pure handlers from event to view change, plus its store."""
+    """A projection of the log: pure handlers from event to view change, plus its store.
+
+    `version` names what the handlers make of the log: raise it when they change what
+    they store, and a view that finds rows of another version empties itself at start
+    and rebuilds from the start of its source (the log, or the Kafka topic).
+    """
 
     name: str
     schema: tuple[str, ...]
     tables: tuple[str, ...]
+    #: the version of the handlers' output; stored with the view (`view_versions`)
+    version: int = 1
 
     def __init__(self, db: Database, transcoder: Transcoder) -> None:
         self.db = db
@@ -98,6 +99,7 @@ class View(ABC):
         for attempt in range(SCHEMA_ATTEMPTS):
             try:
                 db.execute_script(tracking.SCHEMA + self.schema)
+                self._check_version()
                 break
             except Exception:
                 # Processes starting together (a consumer group, API workers) race on
@@ -105,6 +107,16 @@ class View(ABC):
                 if attempt == SCHEMA_ATTEMPTS - 1:
                     raise
                 time.sleep(0.2 * (attempt + 1))
+
+    def _check_version(self) -> None:
+        """Empty the view if its rows were made by another version of its handlers."""
+        with self.db.transaction() as tx:
+            # Locked: of processes starting together, the first empties, the others see
+            # the new version and keep what it may have applied since.
+            stored = tracking.lock_version(tx, self.db, self.name)
+            if stored != self.version:
+                self._empty(tx)
+                tracking.store_version(tx, self.name, self.version)
 
     def position(self) -> int:
         """The log position this view reflects (0 when empty)."""
@@ -126,23 +138,40 @@ class View(ABC):
         event is applied, the failure is recorded, and `ViewStopped` is raised.
         """
         try:
-            with self.db.transaction() as tx:
-                return self._apply_log(tx, batch)
+            return self._in_batch(lambda tx: self._apply_log(tx, batch))
         except HandlerFailed as failed:
-            with self.db.transaction() as tx:
-                reached = self._apply_log(tx, [(p, e) for p, e in batch if p < failed.position])
-                failure = tracking.record_failure(tx, self._failure(failed))
+            with self.db.transaction() as raw:
+                before = [(p, e) for p, e in batch if p < failed.position]
+                reached = self._apply_log(BatchTx(raw, buffered=False), before)
+                failure = tracking.record_failure(raw, self._failure(failed))
             raise ViewStopped(failure, reached) from failed.cause
 
-    def _apply_log(self, tx: Tx, batch: Sequence[tuple[int, Event]]) -> int:
-        current = tracking.lock_log_position(tx, self.db, self.name)
+    def _in_batch(self, apply: Callable[[BatchTx], R]) -> R:
+        """`apply` in one transaction, its writes held back to the end (`BatchTx`).
+
+        If writing them fails, the batch is applied again without holding anything back,
+        so that the failure is blamed on the event that caused it.
+        """
+        try:
+            with self.db.transaction() as raw:
+                tx = BatchTx(raw)
+                result = apply(tx)
+                tx.flush()
+                return result
+        except FlushFailed:
+            with self.db.transaction() as raw:
+                return apply(BatchTx(raw, buffered=False))
+
+    def _apply_log(self, tx: BatchTx, batch: Sequence[tuple[int, Event]]) -> int:
+        current = tracking.lock_log_position(tx.tx, self.db, self.name)
+        tx.ids.update(str(e.originator_id) for p, e in batch if p > current)
         for position, event in batch:
             if position <= current:
                 continue  # already applied: at-least-once delivery, exactly-once effect
             self._handle(tx, position, event)
             current = position
-        tracking.store_log_position(tx, self.name, current)
-        tracking.clear_failure_before(tx, self.name, current)
+        tracking.store_log_position(tx.tx, self.name, current)
+        tracking.clear_failure_before(tx.tx, self.name, current)
         return current
 
     # ── fed by Kafka ──────────────────────────────────────────────────────
@@ -154,34 +183,37 @@ class View(ABC):
         Returns the next offset to read. A handler's failure is handled as in `process`.
         """
         try:
-            with self.db.transaction() as tx:
-                return self._apply_deliveries(tx, topic, partition, deliveries)
+            return self._in_batch(
+                lambda tx: self._apply_deliveries(tx, topic, partition, deliveries))
         except HandlerFailed as failed:
-            with self.db.transaction() as tx:
+            with self.db.transaction() as raw:
                 failing = next(d.offset for d in deliveries if d.event is failed.event)
                 before = [d for d in deliveries if d.offset < failing]
-                self._apply_deliveries(tx, topic, partition, before)
-                failure = tracking.record_failure(tx, self._failure(failed))
+                self._apply_deliveries(BatchTx(raw, buffered=False), topic, partition, before)
+                failure = tracking.record_failure(raw, self._failure(failed))
             raise ViewStopped(failure, failed.position - 1) from failed.cause
 
-    def _apply_deliveries(self, tx: Tx, topic: str, partition: int,
+    def _apply_deliveries(self, tx: BatchTx, topic: str, partition: int,
                           deliveries: Sequence[Delivery]) -> int:
-        next_offset = tracking.lock_offset(tx, self.db, self.name, topic, partition)
+        raw = tx.tx
+        next_offset = tracking.lock_offset(raw, self.db, self.name, topic, partition)
         fresh = [d for d in deliveries if d.offset >= next_offset]
         if not fresh:
             return next_offset
-        known = tracking.key_positions(tx, self.name, {d.key for d in fresh if d.event})
+        known = tracking.key_positions(raw, self.name, {d.key for d in fresh if d.event})
+        tx.ids.update(str(d.event.originator_id) for d in fresh if d.event is not None)
+        reached: dict[str, int] = {}
         applied: set[int] = set()
         for delivery in fresh:
             if delivery.event is not None and delivery.position > known[delivery.key]:
                 self._handle(tx, delivery.position, delivery.event)
-                known[delivery.key] = delivery.position
-                tracking.store_key_position(tx, self.name, delivery.key, delivery.position)
+                known[delivery.key] = reached[delivery.key] = delivery.position
                 applied.add(delivery.position)
             # else: a copy published again by a restarted relay, or a message we cannot read
             next_offset = delivery.offset + 1
-        tracking.store_offset(tx, self.name, topic, partition, next_offset)
-        tracking.clear_failure_among(tx, self.name, applied)
+        tracking.store_key_positions(raw, self.name, reached)
+        tracking.store_offset(raw, self.name, topic, partition, next_offset)
+        tracking.clear_failure_among(raw, self.name, applied)
         return next_offset
 
     # ── one event ─────────────────────────────────────────────────────────
@@ -190,6 +222,8 @@ class View(ABC):
         self.handling_position = position
         try:
             self.handle(tx, event)
+        except FlushFailed:
+            raise  # an earlier event's row: `_in_batch` applies the batch again to tell which
         except Exception as exc:
             if transient(exc):
                 raise  # the database is away: the whole batch is retried later
@@ -202,14 +236,35 @@ class View(ABC):
 
     @abstractmethod
     def handle(self, tx: Tx, event: Event) -> None:
-        """Apply one event's change to the view's tables."""
+        """Apply one event's change to the view's tables.
+
+        Inside `process` the `tx` is a `BatchTx`: its `INSERT`s are written when the
+        batch ends, and any other statement first writes those of the tables it names.
+        """
+
+    def upsert(self, tx: Tx, sql: str, key: Hashable,
+               params: Callable[[], Sequence[Any]]) -> None:
+        """Write a row derived from a state `evolve` keeps, once per batch (last one wins).
+
+        `params` is called when the batch ends, so the row is built and its state
+        encoded once however many of the batch's events changed it. `sql` must have
+        the same effect then as at each event (an `INSERT … ON CONFLICT DO UPDATE` of
+        the row of `key`, or an `UPDATE` of the rows the state decides).
+        """
+        if isinstance(tx, BatchTx):
+            tx.defer(sql, (key,), params)
+        else:
+            tx.execute(sql, params())
 
     def drop(self) -> None:
         """Empty the view and forget where it was, so it rebuilds from the start."""
         with self.db.transaction() as tx:
-            for table in self.tables:
-                tx.execute(f"DELETE FROM {table}")
-            tracking.forget(tx, self.name)
+            self._empty(tx)
+
+    def _empty(self, tx: Tx) -> None:
+        for table in self.tables:
+            tx.execute(f"DELETE FROM {table}")
+        tracking.forget(tx, self.name)
 
     def newest_first(self, select: str, table: str, order: str, where: list[str],
                      params: list[Any], limit: int,
@@ -245,17 +300,64 @@ class View(ABC):
         """The aggregate kept in `table`, with `event` applied (None if it was never seen).
 
         The domain's own event handlers do the work, so a view never re-implements a rule.
+        In a batch the aggregate is read once and kept (`BatchTx.states`): the object
+        returned is the one the batch's next event for it changes.
         """
+        states = tx.states if isinstance(tx, BatchTx) else None
+        key = (table, str(event.originator_id))
         aggregate: A | None = None
         if event.originator_version > 1:  # not the creation event
-            tx.execute(f"SELECT state FROM {table} WHERE id = ?", (str(event.originator_id),))
-            row = tx.fetchone()
-            if row is None:
+            if states is not None and key in states:
+                aggregate = states[key]
+            else:
+                text = self._stored_state(tx, table, key[1])
+                aggregate = None if text is None else self.decode_state(cls, text)
+                if states is not None:
+                    states[key] = aggregate
+            if aggregate is None:
                 return None  # its creation predates this view's data; a rebuild restores it
-            aggregate = self.decode_state(cls, row[0])
         result = event.mutate(aggregate)  # type: ignore[attr-defined]
         assert isinstance(result, cls)
+        if states is not None:
+            states[key] = result
         return result
+
+    @staticmethod
+    def _stored_state(tx: Tx, table: str, id_: str) -> str | None:
+        if isinstance(tx, BatchTx):
+            return tx.stored_state(table, id_)
+        tx.execute(f"SELECT state FROM {table} WHERE id = ?", (id_,))
+        row = tx.fetchone()
+        return None if row is None else str(row[0])
+
+    @staticmethod
+    def kept(tx: Tx, table: str, id_: str) -> tuple[bool, Any]:
+        """(True, the aggregate or None) when the batch keeps the state of `id_` in
+        `table`; (False, None) when its row is to be read (see `BatchTx.read_unkept`)."""
+        if isinstance(tx, BatchTx) and (table, id_) in tx.states:
+            return True, tx.states[(table, id_)]
+        return False, None
+
+    def load_kept(self, tx: Tx, table: str, cls: type[A], id_: str) -> tuple[bool, A | None]:
+        """As `kept`, but reading the state of one of the batch's aggregates first (with
+        the others', see `BatchTx.stored_state`), so a lookup costs no statement of its own."""
+        found, aggregate = self.kept(tx, table, id_)
+        if found or not isinstance(tx, BatchTx) or id_ not in tx.ids:
+            return found, aggregate
+        text = tx.stored_state(table, id_)
+        loaded = None if text is None else self.decode_state(cls, text)
+        tx.states[(table, id_)] = loaded
+        return True, loaded
+
+    @staticmethod
+    def read_unkept(tx: Tx, table: str, sql: str,
+                    params: Sequence[Any]) -> tuple[Any, ...] | None:
+        """One row of a state `kept` said the batch does not keep, without writing the
+        batch's other rows first."""
+        if isinstance(tx, BatchTx):
+            return tx.read_unkept(table, sql, params)
+        tx.execute(sql, params)
+        return tx.fetchone()
 
     def decode_state(self, cls: type[A], text: str) -> A:
         """Rebuild an aggregate object from stored state, without replaying its events."""

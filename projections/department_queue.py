@@ -150,13 +150,13 @@ class DepartmentQueue(View):
         need = self.evolve(tx, "department_queue_needs", Need, event)
         if need is None:
             return
-        proposal = str(need.proposal) if need.proposal is not None else None
-        tx.execute(
+        self.upsert(tx,
             "INSERT INTO department_queue_needs (id, proposal, urgency, state)"
             " VALUES (?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET proposal = excluded.proposal,"
-            " urgency = excluded.urgency, state = excluded.state",
-            (str(need.id), proposal, need.urgency, self.encode_state(need)),
+            " urgency = excluded.urgency, state = excluded.state", need.id,
+            lambda: (str(need.id), str(need.proposal) if need.proposal is not None else None,
+                     need.urgency, self.encode_state(need)),
         )
 
     # ── reading ───────────────────────────────────────────────────────────

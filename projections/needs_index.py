@@ -43,16 +43,16 @@ class NeedsIndex(View):
         need = self.evolve(tx, "needs_index", Need, event)
         if need is None:
             return
-        tx.execute(
+        self.upsert(tx,
             "INSERT INTO needs_index (id, ward, office, status, policy_area, observed_on,"
             " recorded_at, search, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET ward = excluded.ward, office = excluded.office,"
             " status = excluded.status, policy_area = excluded.policy_area,"
             " observed_on = excluded.observed_on, search = excluded.search,"
-            " state = excluded.state",
-            (str(need.id), need.ward, need.office, need.status, need.policy_area,
-             need.observed_on.isoformat(), need.recorded_at.isoformat(),
-             search_text(need.title, need.description), self.encode_state(need)),
+            " state = excluded.state", need.id,
+            lambda: (str(need.id), need.ward, need.office, need.status, need.policy_area,
+                     need.observed_on.isoformat(), need.recorded_at.isoformat(),
+                     search_text(need.title, need.description), self.encode_state(need)),
         )
 
     def list(self, flt: NeedFilter, limit: int, cursor: str | None) -> tuple[list[Need],

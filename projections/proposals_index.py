@@ -51,20 +51,22 @@ class ProposalsIndex(View):
         proposal = self.evolve(tx, "proposals_index", Proposal, event)
         if proposal is None:
             return
-        departments = "|" + "|".join([proposal.lead_department, *proposal.co_departments]) + "|"
-        fy = fiscal_year(proposal.submitted_at) if proposal.submitted_at else None
-        tx.execute(
+        self.upsert(tx,
             "INSERT INTO proposals_index (id, ward, lead_department, departments, status,"
             " policy_area, fiscal_year, created_at, search, state)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET lead_department = excluded.lead_department,"
             " departments = excluded.departments, status = excluded.status,"
             " policy_area = excluded.policy_area, fiscal_year = excluded.fiscal_year,"
-            " search = excluded.search, state = excluded.state",
-            (str(proposal.id), proposal.ward, proposal.lead_department, departments,
-             proposal.status, proposal.policy_area, fy, proposal.recorded_at.isoformat(),
-             search_text(proposal.title, proposal.summary), self.encode_state(proposal)),
-        )
+            " search = excluded.search, state = excluded.state", proposal.id,
+            lambda: self._row(proposal))
+
+    def _row(self, proposal: Proposal) -> tuple[Any, ...]:
+        departments = "|" + "|".join([proposal.lead_department, *proposal.co_departments]) + "|"
+        fy = fiscal_year(proposal.submitted_at) if proposal.submitted_at else None
+        return (str(proposal.id), proposal.ward, proposal.lead_department, departments,
+                proposal.status, proposal.policy_area, fy, proposal.recorded_at.isoformat(),
+                search_text(proposal.title, proposal.summary), self.encode_state(proposal))
 
     def list(self, flt: ProposalFilter, limit: int,
              cursor: str | None) -> tuple[list[Proposal], str | None]:

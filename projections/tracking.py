@@ -30,6 +30,9 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS view_failures (view TEXT PRIMARY KEY, position BIGINT NOT NULL,"
     " event_type TEXT NOT NULL, error TEXT NOT NULL, failed_at TEXT NOT NULL,"
     " attempts BIGINT NOT NULL)",
+    # a table of its own rather than a column: `ALTER TABLE … ADD COLUMN IF NOT EXISTS`
+    # is not SQLite's, and processes starting together must not race on a migration
+    "CREATE TABLE IF NOT EXISTS view_versions (view TEXT PRIMARY KEY, version BIGINT NOT NULL)",
 )
 
 #: a stored error message is cut to this many characters (a traceback belongs in the log)
@@ -150,10 +153,36 @@ def store_key_position(tx: Tx, view: str, key: str, position: int) -> None:
                (view, key, position))
 
 
+def store_key_positions(tx: Tx, view: str, positions: dict[str, int]) -> None:
+    """Record the highest log position applied for each of several keys (one statement)."""
+    if positions:
+        tx.executemany("INSERT INTO view_key_positions (view, event_key, position)"
+                       " VALUES (?, ?, ?) ON CONFLICT (view, event_key)"
+                       " DO UPDATE SET position = excluded.position",
+                       [(view, k, p) for k, p in sorted(positions.items())])
+
+
 def key_position(db: Database, view: str, key: str) -> int:
     """The highest log position the view has applied for one key."""
     with db.transaction() as tx:
         return key_positions(tx, view, {key})[key]
+
+
+def lock_version(tx: Tx, db: Database, view: str) -> int:
+    """The version of the view's code its rows were made by, its row held until the end.
+
+    A view stored before versions were recorded counts as version 1.
+    """
+    tx.execute("INSERT INTO view_versions (view, version) VALUES (?, 1)"
+               " ON CONFLICT (view) DO NOTHING", (view,))
+    tx.execute("SELECT version FROM view_versions WHERE view = ?" + db.lock_rows, (view,))
+    row = tx.fetchone()
+    return int(row[0]) if row else 1
+
+
+def store_version(tx: Tx, view: str, version: int) -> None:
+    """Record the version of the view's code its rows are made by from now on."""
+    tx.execute("UPDATE view_versions SET version = ? WHERE view = ?", (version, view))
 
 
 def forget(tx: Tx, view: str) -> None:

@@ -74,34 +74,56 @@ class WardFeedback(View):
         elif isinstance(event, Need.Event):
             self._need(tx, event)
 
+    # Rows are written when the batch ends (`upsert`), from the states as the batch left
+    # them: a need row takes its proposal's facts then, and every need row of a changed
+    # proposal is updated then, so the order the statements run in does not matter.
+
     def _proposal(self, tx: Tx, event: Proposal.Event) -> None:
         proposal = self.evolve(tx, "ward_feedback_proposals", Proposal, event)
         if proposal is None:
             return
-        feedback = _latest(proposal.feedback)
-        tx.execute(
+        pid = str(proposal.id)
+        self.upsert(tx,
             "INSERT INTO ward_feedback_proposals (id, status, feedback, state)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
-            " feedback = excluded.feedback, state = excluded.state",
-            (str(proposal.id), proposal.status, feedback, self.encode_state(proposal)),
+            " feedback = excluded.feedback, state = excluded.state", pid,
+            lambda: (pid, proposal.status, _latest(proposal.feedback),
+                     self.encode_state(proposal)),
         )
-        tx.execute("UPDATE ward_feedback_needs SET proposal_status = ?, proposal_feedback = ?"
-                   " WHERE proposal = ?", (proposal.status, feedback, str(proposal.id)))
+        self.upsert(tx,
+            "UPDATE ward_feedback_needs SET proposal_status = ?, proposal_feedback = ?"
+            " WHERE proposal = ?", pid,
+            lambda: (proposal.status, _latest(proposal.feedback), pid))
+
+    def _proposal_facts(self, tx: Tx, proposal: str) -> tuple[str | None, str | None]:
+        """The status and latest feedback of a proposal, as the batch has them now."""
+        found, kept = self.load_kept(tx, "ward_feedback_proposals", Proposal, proposal)
+        if found:
+            return (kept.status, _latest(kept.feedback)) if kept is not None else (None, None)
+        row = self.read_unkept(tx, "ward_feedback_proposals",
+                               "SELECT status, feedback FROM ward_feedback_proposals"
+                               " WHERE id = ?", (proposal,))
+        return (row[0], row[1]) if row is not None else (None, None)
 
     def _need(self, tx: Tx, event: Need.Event) -> None:
         need = self.evolve(tx, "ward_feedback_needs", Need, event)
         if need is None:
             return
         proposal = str(need.proposal) if need.proposal is not None else None
-        proposal_status: str | None = None
-        proposal_feedback: str | None = None
-        if proposal is not None:
-            tx.execute("SELECT status, feedback FROM ward_feedback_proposals WHERE id = ?",
-                       (proposal,))
-            row = tx.fetchone()
-            if row is not None:
-                proposal_status, proposal_feedback = row[0], row[1]
-        tx.execute(
+        # as stored now; replaced when the row is written if the batch changes the proposal
+        stored = self._proposal_facts(tx, proposal) if proposal is not None else (None, None)
+
+        def row() -> tuple[Any, ...]:
+            proposal_status, proposal_feedback = stored
+            if proposal is not None:
+                found, _ = self.kept(tx, "ward_feedback_proposals", proposal)
+                if found:
+                    proposal_status, proposal_feedback = self._proposal_facts(tx, proposal)
+            return (str(need.id), need.ward, need.office, need.recorded_at.isoformat(),
+                    proposal, _latest(need.feedback), proposal_status, proposal_feedback,
+                    self.encode_state(need))
+
+        self.upsert(tx,
             "INSERT INTO ward_feedback_needs (id, ward, office, recorded_at, proposal,"
             " need_feedback, proposal_status, proposal_feedback, state)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -109,10 +131,7 @@ class WardFeedback(View):
             " proposal = excluded.proposal, need_feedback = excluded.need_feedback,"
             " proposal_status = excluded.proposal_status,"
             " proposal_feedback = excluded.proposal_feedback, state = excluded.state",
-            (str(need.id), need.ward, need.office, need.recorded_at.isoformat(), proposal,
-             _latest(need.feedback), proposal_status, proposal_feedback,
-             self.encode_state(need)),
-        )
+            str(need.id), row)
 
     # ── reading ───────────────────────────────────────────────────────────
 

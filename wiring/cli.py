@@ -12,6 +12,7 @@ from domain.groupings import GROUP_BYS
 from domain.metrics import METRIC_CLOCKS
 from infra.settings import Settings
 from infra.users import UserError
+from projections.base import REBUILD_BATCH_SIZE
 from wiring.bootstrap import Container, build
 from wiring.scale_cli import add_scale_out_commands, print_relay_status
 
@@ -281,6 +282,7 @@ def _projections_rebuild(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
 
         progress(0, head)
+        c.follower.batch_size = REBUILD_BATCH_SIZE
         c.follower.catch_up(progress)
         print(file=sys.stderr)
         failed = [v.name for v in chosen if v.name in c.follower.stopped]
