@@ -33,7 +33,7 @@ from wiring.bootstrap import Container, build
 pytestmark = pytest.mark.kafka
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 VIEW_NAMES = ("needs_index", "proposals_index", "department_queue", "ward_feedback",
-              "clock_facts", "ward_agenda", "indicator_observations")
+              "clock_facts", "clock_summaries", "ward_agenda", "indicator_observations")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
