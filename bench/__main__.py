@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure, report
-from bench.stores import Stores
+from bench.stores import Store, Stores
 from infra.kafka.broker import KafkaBroker
 
 RESULTS = Path(__file__).parent / "results"
@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-kafka", action="store_true",
                         help="no broker: leave out the relay, consumer and Kafka freshness")
+    parser.add_argument("--kafka-events", type=int,
+                        help="measure Kafka once per store, on a history of its own of this"
+                             " many events, instead of at every size (--quick: 2000)")
     parser.add_argument("--profile", action="store_true",
                         help="also write a pyinstrument profile of each rebuild")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -54,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in (args.sizes or ("10000" if args.quick else "10000,100000"))
              .split(",")]
     requests = args.requests or (100 if args.quick else 600)
+    if args.quick and args.kafka_events is None:
+        args.kafka_events = 2000  # the consumer group applies at rebuild speed: keep it short
     repeat, budget, samples = (8, 2.0, 15) if args.quick else (30, 20.0, 50)
     clients = [int(c) for c in args.clients.split(",")]
     started, clock = datetime.now(UTC), time.perf_counter()
@@ -126,6 +131,9 @@ def _histories(kind: str, stores: Stores, sizes: list[int], args: argparse.Names
     """Grow one history through the sizes; at each, rebuild, relay and consume, query,
     read freshness (embedded, then through Kafka)."""
     store = stores.fresh("history")
+    kafka_store, kafka_env = store, {}
+    if broker is not None and args.kafka_events:
+        kafka_store, kafka_env = _kafka_slice(kind, stores, args, broker, results)
     written = 0
     for size in sizes:
         key = str(size)
@@ -136,8 +144,7 @@ def _histories(kind: str, stores: Stores, sizes: list[int], args: argparse.Names
         profile = args.out / "profiles" / f"rebuild-{kind}-{size}.txt" if args.profile else None
         results["rebuild"].setdefault(kind, {})[key] = rebuilt = measure.rebuild(store, profile)
         _log(f"{kind} {size}: rebuilt")
-        kafka_env: dict[str, str] = {}
-        if broker is not None:
+        if broker is not None and not args.kafka_events:
             results["kafka"].setdefault(kind, {})[key], kafka_env = measure.kafka_throughput(
                 stores, store, broker.bootstrap, key, rebuilt)
             _log(f"{kind} {size}: relayed and consumed")
@@ -145,13 +152,27 @@ def _histories(kind: str, stores: Stores, sizes: list[int], args: argparse.Names
         results["queries"].setdefault(kind, {})[key] = served["queries"]
         results["freshness"].setdefault(kind, {})[key] = served["freshness"]
         _log(f"{kind} {size}: queried")
-        if broker is not None:
+        if broker is not None and (not args.kafka_events or size == sizes[-1]):
             served["freshness"]["kafka"] = measure.kafka_freshness(
-                store, kafka_env, samples, logs, served["freshness"])
+                kafka_store, kafka_env, samples, logs, served["freshness"])
             _log(f"{kind} {size}: freshness through Kafka read")
         results["memory"].setdefault(kind, {})[key] = {
             **served["memory"], "rebuild_peak_rss_mb": rebuilt["rebuild"]["peak_rss_mb"],
             "read_and_decode_peak_rss_mb": rebuilt["read_and_decode"]["peak_rss_mb"]}
+
+
+def _kafka_slice(kind: str, stores: Stores, args: argparse.Namespace, broker: KafkaBroker,
+                 results: dict[str, Any]) -> tuple[Store, dict[str, str]]:
+    """`--kafka-events`: Kafka measured on a history of its own, rebuilt in this run too
+    (the consumer group's baseline); its store and environment serve the Kafka freshness."""
+    store = stores.fresh("kafka_slice")
+    measure.generate(store, args.kafka_events, args.years)
+    rebuilt = measure.rebuild(store)
+    key = str(args.kafka_events)
+    results["kafka"].setdefault(kind, {})[key], env = measure.kafka_throughput(
+        stores, store, broker.bootstrap, key, rebuilt)
+    _log(f"{kind}: {key} events relayed and consumed")
+    return store, env
 
 
 def _growth(results: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -247,6 +247,7 @@ def kafka_freshness(store: Store, kafka_env: dict[str, str], samples: int, logs:
             servers.tsunagi_on_kafka(store, logs / f"serve-kafka-{named}.log",
                                      kafka_env) as server:
         caught_up = _caught_up(server.url, [relay, consumer])
+        events = httpx.get(f"{server.url}/healthz", timeout=10).json()["log_position"]
         fresh = run_json(["bench.loadgen", "freshness", "--url", server.url, f"--token={room}",
                           "--samples", str(samples)], stdin=json.dumps(FRESHNESS_VIEWS))
     for view, figures in fresh["views"].items():
@@ -254,8 +255,9 @@ def kafka_freshness(store: Store, kafka_env: dict[str, str], samples: int, logs:
                                                    figures["plain_read"]["p99_ms"])
         figures["p99_ratio_to_embedded"] = ratio(figures["lag"]["p99_ms"],
                                                  embedded["views"][view]["lag"]["p99_ms"])
-    return {**fresh, "feed": "relay → Kafka → consumer group (`tsunagi relay`, `tsunagi"
-                             " consume --all`, `TSUNAGI_VIEW_FEED=kafka tsunagi serve`)",
+    return {**fresh, "events": events,
+            "feed": "relay → Kafka → consumer group (`tsunagi relay`, `tsunagi consume --all`,"
+                    " `TSUNAGI_VIEW_FEED=kafka tsunagi serve`)",
             "catch_up_seconds": caught_up, "goal_p99_ms": GOALS["kafka_freshness_p99_ms"]}
 
 

@@ -114,9 +114,9 @@ def markdown(r: dict[str, Any]) -> str:
         for size, d in sizes.items():
             feeds = [("embedded", d)] + ([("kafka", d["kafka"])] if "kafka" in d else [])
             for feed, fd in feeds:
-                rows += [[store, size, feed, view, f["lag"]["p50_ms"], f["lag"]["p99_ms"],
-                          f["plain_read"]["p99_ms"], f["p99_ratio_to_plain_read"],
-                          f.get("p99_ratio_to_embedded")]
+                rows += [[store, fd.get("events", size), feed, view, f["lag"]["p50_ms"],
+                          f["lag"]["p99_ms"], f["plain_read"]["p99_ms"],
+                          f["p99_ratio_to_plain_read"], f.get("p99_ratio_to_embedded")]
                          for view, f in fd["views"].items()]
     out += _table(["store", "events", "feed", "view", "p50 ms", "p99 ms", "plain read p99 ms",
                    "p99 / plain read", "p99 / embedded"], rows)
