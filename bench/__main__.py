@@ -131,7 +131,7 @@ def _histories(kind: str, stores: Stores, sizes: list[int], args: argparse.Names
     """Grow one history through the sizes; at each, rebuild, relay and consume, query,
     read freshness (embedded, then through Kafka)."""
     store = stores.fresh("history")
-    kafka_store, kafka_env = store, {}
+    kafka_store, kafka_env = store, dict[str, str]()
     if broker is not None and args.kafka_events:
         kafka_store, kafka_env = _kafka_slice(kind, stores, args, broker, results)
     written = 0
