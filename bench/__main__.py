@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="no broker: leave out the relay, consumer and Kafka freshness")
     parser.add_argument("--kafka-events", type=int,
                         help="measure Kafka once per store, on a history of its own of this"
-                             " many events, instead of at every size (--quick: 2000)")
+                             " many events, instead of at every size (--quick: 2000; 0: at"
+                             " every size)")
     parser.add_argument("--profile", action="store_true",
                         help="also write a pyinstrument profile of each rebuild")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -145,16 +146,19 @@ def _histories(kind: str, stores: Stores, sizes: list[int], args: argparse.Names
         results["rebuild"].setdefault(kind, {})[key] = rebuilt = measure.rebuild(store, profile)
         _log(f"{kind} {size}: rebuilt")
         if broker is not None and not args.kafka_events:
-            results["kafka"].setdefault(kind, {})[key], kafka_env = measure.kafka_throughput(
-                stores, store, broker.bootstrap, key, rebuilt)
+            results["kafka"].setdefault(kind, {})[key], kafka_env = _kafka_throughput(
+                stores, store, broker, key, rebuilt)
             _log(f"{kind} {size}: relayed and consumed")
         served = measure.serve_history(store, repeat, budget, samples, logs)
         results["queries"].setdefault(kind, {})[key] = served["queries"]
         results["freshness"].setdefault(kind, {})[key] = served["freshness"]
         _log(f"{kind} {size}: queried")
-        if broker is not None and (not args.kafka_events or size == sizes[-1]):
-            served["freshness"]["kafka"] = measure.kafka_freshness(
-                kafka_store, kafka_env, samples, logs, served["freshness"])
+        if kafka_env and (not args.kafka_events or size == sizes[-1]):
+            try:
+                served["freshness"]["kafka"] = measure.kafka_freshness(
+                    kafka_store, kafka_env, samples, logs, served["freshness"])
+            except RuntimeError as exc:  # the rest of a long run is worth keeping
+                served["freshness"]["kafka"] = {"error": str(exc)[-2000:]}
             _log(f"{kind} {size}: freshness through Kafka read")
         results["memory"].setdefault(kind, {})[key] = {
             **served["memory"], "rebuild_peak_rss_mb": rebuilt["rebuild"]["peak_rss_mb"],
@@ -169,10 +173,19 @@ def _kafka_slice(kind: str, stores: Stores, args: argparse.Namespace, broker: Ka
     measure.generate(store, args.kafka_events, args.years)
     rebuilt = measure.rebuild(store)
     key = str(args.kafka_events)
-    results["kafka"].setdefault(kind, {})[key], env = measure.kafka_throughput(
-        stores, store, broker.bootstrap, key, rebuilt)
+    results["kafka"].setdefault(kind, {})[key], env = _kafka_throughput(
+        stores, store, broker, key, rebuilt)
     _log(f"{kind}: {key} events relayed and consumed")
     return store, env
+
+
+def _kafka_throughput(stores: Stores, store: Store, broker: KafkaBroker, key: str,
+                      rebuilt: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The relay and consumer figures, or the error that stopped them (the run goes on)."""
+    try:
+        return measure.kafka_throughput(stores, store, broker.bootstrap, key, rebuilt)
+    except RuntimeError as exc:
+        return {"error": str(exc)[-2000:]}, {}
 
 
 def _growth(results: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -191,11 +204,11 @@ def _growth(results: dict[str, Any], kind: str) -> dict[str, Any]:
         rows[f"freshness {view} p99 ms"] = [
             results["freshness"][kind][s]["views"][view]["lag"]["p99_ms"] for s in sizes]
     kafka = results["kafka"].get(kind, {})
-    if all(s in kafka for s in sizes):
+    if all("relay" in kafka.get(s, {}) for s in sizes):
         rows["relay events/s"] = [kafka[s]["relay"]["per_second"] for s in sizes]
         rows["raw producer events/s"] = [kafka[s]["raw_producer"]["per_second"] for s in sizes]
         rows["consumer group events/s"] = [kafka[s]["consume"]["per_second"] for s in sizes]
-        for view in results["freshness"][kind][sizes[0]]["kafka"]["views"]:
+        for view in results["freshness"][kind][sizes[0]].get("kafka", {}).get("views", {}):
             rows[f"freshness via Kafka {view} p99 ms"] = [
                 results["freshness"][kind][s]["kafka"]["views"][view]["lag"]["p99_ms"]
                 for s in sizes]
@@ -239,6 +252,8 @@ def _verdicts(r: dict[str, Any]) -> list[str]:
         for size, k in sizes.items():
             if isinstance(k, dict) and "relay" in k:
                 lines += _kafka_verdicts(kind, size, k)
+            elif isinstance(k, dict) and "error" in k:
+                lines.append(f"kafka {kind} {size}: not measured, it failed: {k['error'][:300]}")
         if "skipped" in sizes:
             lines.append(f"kafka {kind}: not measured ({sizes['skipped']})")
     return lines
@@ -285,6 +300,9 @@ def _kafka_verdicts(kind: str, size: str, k: dict[str, Any]) -> list[str]:
 
 
 def _kafka_freshness_verdict(kind: str, size: str, fresh: dict[str, Any]) -> str:
+    if "error" in fresh:
+        return (f"freshness through Kafka {kind} {size}: not measured, it failed:"
+                f" {fresh['error'][:300]}")
     worst = max(f["lag"]["p99_ms"] or 0 for f in fresh["views"].values())
     goal = measure.GOALS["kafka_freshness_p99_ms"]
     return (f"freshness through Kafka {kind} {size}: worst p99 {worst:,.0f} ms (goal"

@@ -112,7 +112,8 @@ def markdown(r: dict[str, Any]) -> str:
     rows = []
     for store, sizes in r["freshness"].items():
         for size, d in sizes.items():
-            feeds = [("embedded", d)] + ([("kafka", d["kafka"])] if "kafka" in d else [])
+            feeds = [("embedded", d)] + ([("kafka", d["kafka"])] if "views" in d.get("kafka", {})
+                                         else [])
             for feed, fd in feeds:
                 rows += [[store, fd.get("events", size), feed, view, f["lag"]["p50_ms"],
                           f["lag"]["p99_ms"], f["plain_read"]["p99_ms"],
