@@ -14,6 +14,7 @@ import argparse
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -157,7 +158,8 @@ def _histories(kind: str, stores: Stores, sizes: list[int], args: argparse.Names
             try:
                 served["freshness"]["kafka"] = measure.kafka_freshness(
                     kafka_store, kafka_env, samples, logs, served["freshness"])
-            except RuntimeError as exc:  # the rest of a long run is worth keeping
+            # the rest of a long run is worth keeping
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 served["freshness"]["kafka"] = {"error": str(exc)[-2000:]}
             _log(f"{kind} {size}: freshness through Kafka read")
         results["memory"].setdefault(kind, {})[key] = {
@@ -184,7 +186,7 @@ def _kafka_throughput(stores: Stores, store: Store, broker: KafkaBroker, key: st
     """The relay and consumer figures, or the error that stopped them (the run goes on)."""
     try:
         return measure.kafka_throughput(stores, store, broker.bootstrap, key, rebuilt)
-    except RuntimeError as exc:
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
         return {"error": str(exc)[-2000:]}, {}
 
 

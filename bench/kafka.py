@@ -132,8 +132,12 @@ def _produce(bootstrap: str, topic: str, partitions: int, messages: list[tuple[b
             "settings": settings}
 
 
-def consume(settings: Settings) -> dict[str, Any]:
-    """One consumer-group member keeping every view, from the first offset until caught up."""
+def consume(settings: Settings, deadline: float = 900.0) -> dict[str, Any]:
+    """One consumer-group member keeping every view, from the first offset until caught up.
+
+    Stopped after `deadline` seconds: kafka-python 3.0.12 was seen polling empty at full CPU
+    for an hour with the topic full (NOTES.md), and a run must end.
+    """
     from wiring.bootstrap import build_consumer
 
     group = f"bench-{uuid.uuid4().hex[:8]}"
@@ -151,13 +155,21 @@ def consume(settings: Settings) -> dict[str, Any]:
         applied[0] += len(batch)
 
     setattr(runner, "_apply", timed_apply)  # noqa: B010 — the bench's only hook into it
+    stop = threading.Event()
+    timer = threading.Timer(deadline, stop.set)
+    timer.start()
     try:
-        code = runner.run(threading.Event(), until_caught_up=True)
+        code = runner.run(stop, until_caught_up=True)
         done = time.perf_counter()
     finally:
+        timer.cancel()
         process.close()
     if code != 0 or runner.stopped:
         raise RuntimeError(f"views stopped while consuming: {sorted(runner.stopped)}")
+    if stop.is_set():
+        raise RuntimeError(f"consumer not caught up after {deadline:.0f} s: {applied[0]}"
+                           f" messages applied (first batch after"
+                           f" {first[0] - started if first else float('nan'):.1f} s)")
     applying = done - first[0] if first else 0.0
     return {"events": applied[0], "group": group, "views": [v.name for v in runner.views],
             "seconds": round(done - started, 3),
@@ -174,13 +186,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topic", required=True)
     parser.add_argument("--partitions", type=int, default=Settings().kafka_partitions)
     parser.add_argument("--views-url", default="")
+    parser.add_argument("--deadline", type=float, default=900.0,
+                        help="consume: give up after this many seconds")
     parser.add_argument("--data-dir", type=Path, default=Path("./var"))
     parser.add_argument("--database-url", default="")
     args = parser.parse_args(argv)
     settings = Settings(data_dir=args.data_dir, database_url=args.database_url,
                         views_url=args.views_url, kafka_bootstrap=args.bootstrap,
                         kafka_topic=args.topic, kafka_partitions=args.partitions)
-    result = {"relay": relay, "raw": raw, "consume": consume}[args.mode](settings)
+    result = consume(settings, args.deadline) if args.mode == "consume" else \
+        {"relay": relay, "raw": raw}[args.mode](settings)
     print(json.dumps(result))
     return 0
 

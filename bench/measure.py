@@ -193,8 +193,11 @@ def kafka_throughput(stores: Stores, store: Store, bootstrap: str, size: str,
     raws.append(run_json(["bench.kafka", "raw", "--topic", f"{topic}.after", *common]))
     views = stores.fresh(f"kafka_views_{size}")
     views_url = views.database_url or str(views.data_dir / "views.sqlite")
+    # a deadline well above the rebuild's time for the same events, so only a stuck consumer
+    # meets it (the error is recorded and the run goes on)
+    deadline = max(300.0, 5 * rebuilt["rebuild"]["seconds"])
     consumed = run_json(["bench.kafka", "consume", "--topic", topic, "--views-url", views_url,
-                         *common])
+                         "--deadline", str(deadline), *common], timeout=deadline + 120)
     raw = _mean_of(raws, "producer")
     batched = _mean_of(raws, "producer_flush_per_batch")
     read, encoded = _mean_of(raws, "read"), _mean_of(raws, "read_and_encode")
