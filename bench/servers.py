@@ -1,4 +1,7 @@
-"""Server processes under test: Tsunagi itself (`tsunagi serve`) and the CRUD baseline."""
+"""Server processes under test: Tsunagi itself (`tsunagi serve`) and the CRUD baseline.
+
+With Kafka: `tsunagi serve` in Kafka mode, and the relay and consumer processes beside it.
+"""
 
 from __future__ import annotations
 
@@ -38,12 +41,14 @@ def token_for(store: Store, role: str, **scope: str) -> str:
 class Server:
     """A server process on a free port; a context manager that stops it."""
 
-    def __init__(self, command: list[str], store: Store, log: Path) -> None:
+    def __init__(self, command: list[str], store: Store, log: Path,
+                 env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log.parent.mkdir(parents=True, exist_ok=True)
         self._log = log.open("ab")
-        self.process = subprocess.Popen([*command, "--port", str(self.port)], env=store.env(),
+        self.process = subprocess.Popen([*command, "--port", str(self.port)],
+                                        env={**store.env(), **(env or {})},
                                         stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
@@ -99,3 +104,37 @@ def tsunagi(store: Store, log: Path) -> Server:
 def crud(store: Store, log: Path) -> Server:
     """The plain FastAPI + pydantic + one-row-insert baseline on the same kind of store."""
     return Server([sys.executable, "-m", "bench.crud", *store.cli_args()], store, log)
+
+
+def tsunagi_on_kafka(store: Store, log: Path, kafka_env: dict[str, str]) -> Server:
+    """`tsunagi serve` with `TSUNAGI_VIEW_FEED=kafka`: no follower, it reads what consumers keep."""
+    return Server([sys.executable, "-m", "wiring.cli", "serve"], store, log,
+                  {**kafka_env, "TSUNAGI_VIEW_FEED": "kafka"})
+
+
+class Background:
+    """A `tsunagi` command without a port (relay, consumer); a context manager that stops it."""
+
+    def __init__(self, args: list[str], store: Store, log: Path, env: dict[str, str]) -> None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self._log = log.open("ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "wiring.cli", *args],
+                                        env={**store.env(), **env}, stdout=self._log,
+                                        stderr=subprocess.STDOUT)
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.process.poll() is None
+
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.process.terminate()  # SIGTERM: it finishes its batch and exits
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
