@@ -46,6 +46,11 @@ class TrackedAggregate(Aggregate):
         """Extra conditions beyond the status table (overridden where there are any)."""
         return True
 
+    def check_allowed(self, action: str) -> None:
+        """Refuse `action` now (`ActionNotAllowed`) unless its status and guards allow it:
+        for acts that change other aggregates before this one's own method runs."""
+        self._require(action)
+
     def _require(self, action: str) -> Transition:
         transition = self.transitions[action]
         if self.status not in transition.sources or not self._guard(action):

@@ -126,6 +126,7 @@ class ProposalActs:
 
     def _amend_draft(self, proposal: Proposal, changes: dict[str, Any], when: datetime,
                      by: str) -> list[TrackedAggregate]:
+        proposal.check_allowed("amend")  # before its needs are touched: the proposal's refusal
         self._check_lead(changes.get("lead_department", proposal.lead_department),
                          changes.get("co_departments", proposal.co_departments))
         touched: list[TrackedAggregate] = []

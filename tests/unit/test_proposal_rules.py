@@ -375,6 +375,20 @@ def test_amending_a_draft_with_a_need_not_triaged_is_refused_and_changes_nothing
     assert world.app.get_need(proposal.needs[0]).status == "proposed"
 
 
+@pytest.mark.parametrize("status", ["under_review", "completed"])
+def test_amending_the_needs_of_a_proposal_past_its_draft_is_refused_by_the_proposal(
+    world: World, status: str,
+) -> None:
+    proposal = world.proposal_in(status)
+    (need_id,) = proposal.needs
+    need_status = world.app.get_need(need_id).status
+    with pytest.raises(ActionNotAllowed) as refused:
+        world.act(proposal, "amend", changes={"needs": []})
+    assert (refused.value.params["kind"], refused.value.current_status) == ("proposal", status)
+    assert world.app.get_proposal(proposal.id).needs == [need_id]
+    assert world.app.get_need(need_id).status == need_status
+
+
 def test_withdraw_returning_needs_puts_them_back_in_triage(world: World) -> None:
     proposal = world.proposal_in("under_review")
     (need_id,) = proposal.needs
