@@ -10,8 +10,6 @@ to it; a subject (proposal or need) with no fact yet at that instant is left out
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -26,6 +24,7 @@ from domain.need import Need
 from domain.proposal import Proposal
 from infra.sql import Database, Tx
 from projections.base import Event, View
+from projections.memo import SnapshotMemo
 
 #: event attributes that are not the event's data (as `Tsunagi.history` hides them)
 _NOT_DATA = frozenset({"originator_id", "originator_version", "timestamp",
@@ -94,8 +93,7 @@ class ClockFactsView(View):
 
     def __init__(self, db: Database, transcoder: Transcoder) -> None:
         super().__init__(db, transcoder)
-        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
-        self._memo_lock = threading.Lock()
+        self._memo = SnapshotMemo(MEMO_SIZE)
 
     # ── keeping the facts ─────────────────────────────────────────────────
 
@@ -196,26 +194,12 @@ class ClockFactsView(View):
 
     def forget(self) -> None:
         """Drop every figure kept by `memo`."""
-        with self._memo_lock:
-            self._memo.clear()
+        self._memo.clear()
 
     def memo(self, key: Hashable, as_of: datetime, compute: Callable[[], T]) -> T:
         """`compute()`, kept until the view moves on: figures over every fact, computed
         once per log position (and JST day), not once per request."""
-        snapshot = (key, *self.snapshot(as_of))
-        with self._memo_lock:
-            if snapshot in self._memo:
-                self._memo.move_to_end(snapshot)
-                return self._memo[snapshot]
-        value = compute()
-        # kept only if the follower did not move during the computation, so that
-        # the figures under a position are exactly those of that position
-        if (key, *self.snapshot(as_of)) == snapshot:
-            with self._memo_lock:
-                self._memo[snapshot] = value
-                while len(self._memo) > MEMO_SIZE:
-                    self._memo.popitem(last=False)
-        return value
+        return self._memo.get(key, lambda: self.snapshot(as_of), compute)
 
     def proposal_facts(self, proposal_id: str, as_of: datetime | None = None,
                        ) -> ProposalFacts | None:

@@ -15,8 +15,6 @@ event: a change of either is a change of `version` (the view is rebuilt).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,6 +45,7 @@ from infra.settings import Settings
 from infra.sql import Database, Tx
 from projections.base import Event, View
 from projections.clock_facts import _NOT_DATA, MEMO_SIZE, _decode_value, _encode_value, at_text
+from projections.memo import SnapshotMemo
 
 T = TypeVar("T")
 #: column prefix of each proposal clock
@@ -167,8 +166,7 @@ class ClockSummariesView(View):
         # `View(db, transcoder)` as every view (a restart, a rebuild): the configured city
         self.city = city if city is not None else load_city(Settings().city)
         self.calendar = calendar if calendar is not None else default_calendar()
-        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
-        self._memo_lock = threading.Lock()
+        self._memo = SnapshotMemo(MEMO_SIZE)
 
     # ── keeping the summaries ─────────────────────────────────────────────
 
@@ -267,24 +265,12 @@ class ClockSummariesView(View):
 
     def forget(self) -> None:
         """Drop every figure kept by `memo`."""
-        with self._memo_lock:
-            self._memo.clear()
+        self._memo.clear()
 
     def memo(self, key: Hashable, as_of: datetime, compute: Callable[[], T]) -> T:
         """`compute()`, kept until the view moves on or the JST day changes (as
         `ClockFactsView.memo`, for the instants these summaries answer)."""
-        snapshot = (key, self.snapshot(as_of))
-        with self._memo_lock:
-            if snapshot in self._memo:
-                self._memo.move_to_end(snapshot)
-                return self._memo[snapshot]
-        value = compute()
-        if snapshot[1] is not None and (key, self.snapshot(as_of)) == snapshot:
-            with self._memo_lock:
-                self._memo[snapshot] = value
-                while len(self._memo) > MEMO_SIZE:
-                    self._memo.popitem(last=False)
-        return value
+        return self._memo.get(key, lambda: self.snapshot(as_of), compute)
 
     # ── reading now ───────────────────────────────────────────────────────
 
