@@ -35,6 +35,11 @@ MEMO_SIZE = 64
 T = TypeVar("T")
 
 
+def event_data(event: Event) -> dict[str, Any]:
+    """An event's own data: its attributes less the envelope (`_NOT_DATA`)."""
+    return {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
+
+
 def at_text(instant: datetime) -> str:
     """An instant as fixed-width UTC text, so that text order is time order."""
     if instant.tzinfo is None or instant.utcoffset() is None:
@@ -107,7 +112,7 @@ class ClockFactsView(View):
         seq = self.handling_position  # the event's log position, from either feed
         aggregate_id = str(event.originator_id)
         type_name = event_type_name(event)
-        data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
+        data = event_data(event)
         if type_name in ("ProposalDrafted", "NeedRecorded"):
             tx.execute("INSERT INTO clock_facts_subjects (id, kind, ward, seq) VALUES (?, ?, ?, ?)"
                        " ON CONFLICT (id) DO NOTHING", (aggregate_id, kind, data["ward"], seq))

@@ -44,7 +44,13 @@ from infra.city import load_city
 from infra.settings import Settings
 from infra.sql import Database, Tx
 from projections.base import Event, View
-from projections.clock_facts import _NOT_DATA, MEMO_SIZE, _decode_value, _encode_value, at_text
+from projections.clock_facts import (
+    MEMO_SIZE,
+    _decode_value,
+    _encode_value,
+    at_text,
+    event_data,
+)
 from projections.memo import SnapshotMemo
 
 T = TypeVar("T")
@@ -179,7 +185,7 @@ class ClockSummariesView(View):
             return
         subject = str(event.originator_id)
         type_name = event_type_name(event)
-        data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
+        data = event_data(event)
         new = facts_of(type_name, data, event.effective_at)  # type: ignore[attr-defined]
         tx.execute("SELECT ward, seq, facts FROM clock_summaries WHERE id = ?", (subject,))
         row = tx.fetchone()

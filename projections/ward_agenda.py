@@ -33,16 +33,13 @@ from domain.reference import CityData
 from domain.states import ProposalStatus
 from infra.sql import Tx
 from projections.base import Event, View
-from projections.clock_facts import at_text
+from projections.clock_facts import at_text, event_data
 
 #: the acts of a proposal the agenda lists, by event type
 _ACTS = {"ProposalDecided": "decision", "ProposalBudgetRecorded": "budget",
          "ProposalFeedbackRecorded": "feedback"}
 #: the kinds of fact the clocks, the status and the lead division are read from
 _CLOCK_FACT_KINDS = frozenset({"status", "decided", "feedback", "lead"})
-#: event attributes that are not the event's data (as the clock facts view reads them)
-_NOT_DATA = frozenset({"originator_id", "originator_version", "timestamp",
-                       "originator_topic", "effective_at", "actor"})
 #: `to_at` of a span still open: later than any instant in `at_text` form
 OPEN_SPAN = "9999-12-31T23:59:59.999999+00:00"
 #: the span kind of a question awaiting the ward (the others are the clocks' names)
@@ -166,7 +163,7 @@ class WardAgenda(View):
         type_name = event_type_name(event)
         at: datetime = event.effective_at  # type: ignore[attr-defined]
         subject = str(event.originator_id)
-        data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
+        data = event_data(event)
         if type_name == "NeedRecorded":
             tx.execute("INSERT INTO ward_agenda_needs (id, ward, day, at) VALUES (?, ?, ?, ?)"
                        " ON CONFLICT (id) DO NOTHING",
@@ -187,7 +184,7 @@ class WardAgenda(View):
         type_name = event_type_name(event)
         at: datetime = event.effective_at  # type: ignore[attr-defined]
         subject = str(event.originator_id)
-        data = {k: v for k, v in event.__dict__.items() if k not in _NOT_DATA}
+        data = event_data(event)
         new_facts = [f for f in facts_of(type_name, data, at) if f.kind in _CLOCK_FACT_KINDS]
         if type_name == "ProposalDrafted":
             tx.execute("INSERT INTO ward_agenda_cases (id, ward, title, lead_department, facts)"
