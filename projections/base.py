@@ -156,7 +156,7 @@ class View(ABC):
             with self.db.transaction() as raw:
                 tx = BatchTx(raw)
                 result = apply(tx)
-                tx.flush()
+                tx.finish()
                 return result
         except FlushFailed:
             with self.db.transaction() as raw:
@@ -255,6 +255,25 @@ class View(ABC):
             tx.defer(sql, (key,), params)
         else:
             tx.execute(sql, params())
+
+    def mark(self, tx: Tx, finisher: str, subject: str, state: Any,
+             store: Callable[[Tx, dict[str, Any]], None]) -> None:
+        """Have `store(tx, {subject: state, …})` write the rows that follow from the state
+        of each subject marked for `finisher`, once when the batch ends (`BatchTx.at_end`):
+        for rows that depend only on the state the batch leaves, however many of its
+        events changed it. The state object is the caller's: it may change it until then.
+        """
+        if not isinstance(tx, BatchTx):
+            store(tx, {subject: state})
+            return
+        marked = tx.marked((self.name, finisher))
+        marked[subject] = state
+
+        def run() -> None:
+            subjects = dict(marked)
+            marked.clear()
+            store(tx, subjects)
+        tx.at_end((self.name, finisher), run)
 
     def drop(self) -> None:
         """Empty the view and forget where it was, so it rebuilds from the start."""

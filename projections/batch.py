@@ -17,6 +17,12 @@ the right event.
 The kept states are the batch's truth for the rows `evolve` reads: a view that
 deletes or rewrites such a row with a statement of its own must not also `evolve`
 it in the same batch.
+
+A view whose rows follow from a subject's state as the batch leaves it (a summary,
+the desks a proposal is on) registers a finisher with `at_end` instead of writing them
+at each event: it runs once when the batch ends, before the held-back rows are written,
+over every subject the batch marked (`marked`). Unbuffered (when blaming an event) a
+finisher runs at once, at the event that marked its subject.
 """
 
 from __future__ import annotations
@@ -98,6 +104,38 @@ class BatchTx(Tx):
         self.ids: set[str] = set()
         self._read: set[str] = set()  # tables whose rows for `ids` are in `_texts`
         self._texts: dict[tuple[str, str], str] = {}
+        self._rows: dict[str, dict[str, list[tuple[Any, ...]]]] = {}  # `batch_rows` read
+        self._finishers: dict[Hashable, Callable[[], None]] = {}
+        self._marks: dict[Hashable, dict[str, Any]] = {}
+
+    # ── work done once when the batch ends ────────────────────────────────
+
+    def marked(self, finisher: Hashable) -> dict[str, Any]:
+        """The subjects (id: anything) marked for `finisher` in this batch, to be filled."""
+        return self._marks.setdefault(finisher, {})
+
+    def at_end(self, finisher: Hashable, run: Callable[[], None]) -> None:
+        """Call `run` once when the batch ends (at once when unbuffered); `run` takes the
+        subjects from `marked(finisher)` and empties it."""
+        if not self.buffered:
+            run()
+            return
+        self._finishers.setdefault(finisher, run)
+
+    def finish(self) -> None:
+        """Run the finishers, then write everything held back: the batch's end."""
+        while self._finishers:
+            run = self._finishers.pop(next(iter(self._finishers)))
+            try:
+                run()
+            except FlushFailed:
+                raise
+            except Exception as exc:
+                if transient(exc):
+                    raise
+                # not known which event made the state it failed on: applied again unbuffered
+                raise FlushFailed(f"{type(exc).__name__}: {exc}") from exc
+        self.flush()
 
     # ── held-back writes ──────────────────────────────────────────────────
 
@@ -167,6 +205,28 @@ class BatchTx(Tx):
                 self.tx.execute(f"SELECT id, state FROM {table} WHERE id IN ({marks})", chunk)
                 self._texts.update({(table, str(r[0])): str(r[1]) for r in self.tx.fetchall()})
         return self._texts.pop((table, id_), None)
+
+    def batch_rows(self, sql: str, id_: str) -> list[tuple[Any, ...]]:
+        """The rows of `id_` that `sql` selects: its first column is a subject's id and it
+        ends in `IN ({ids})`. The first call for a statement reads them for every subject
+        of the batch not asked for yet (`READ_CHUNK` ids a statement); a subject's rows are
+        handed out once (the caller keeps them from then on).
+        """
+        if id_ not in self.ids:
+            self.flush(self.tables_named(sql))
+            self.tx.execute(sql.format(ids="?"), (id_,))
+            return self.tx.fetchall()
+        found = self._rows.get(sql)
+        if found is None:
+            found = self._rows[sql] = {}
+            self.flush(self.tables_named(sql))
+            wanted = sorted(self.ids)
+            for start in range(0, len(wanted), READ_CHUNK):
+                chunk = wanted[start:start + READ_CHUNK]
+                self.tx.execute(sql.format(ids=", ".join("?" for _ in chunk)), chunk)
+                for row in self.tx.fetchall():
+                    found.setdefault(str(row[0]), []).append(row)
+        return found.pop(id_, [])
 
     def read_unkept(self, table: str, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """One row of `table` whose state the batch has not kept (not in `states`).

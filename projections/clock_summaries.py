@@ -44,6 +44,7 @@ from infra.city import load_city
 from infra.settings import Settings
 from infra.sql import Database, Tx
 from projections.base import Event, View
+from projections.batch import BatchTx
 from projections.clock_facts import (
     MEMO_SIZE,
     _decode_value,
@@ -69,6 +70,20 @@ _UPSERT = (f"INSERT INTO clock_summaries ({', '.join(_COLUMNS)})"
 #: submitted proposals, as the response metrics count them
 _SUBMITTED = "s.kind = 'proposal' AND s.submitted_at IS NOT NULL"
 _ANY_PAUSED = " OR ".join(f"s.{p}_state = 'paused'" for p in _COLUMN.values())
+
+
+#: subjects per statement when deleting the rows a batch writes again
+_CHUNK = 500
+
+
+@dataclass
+class _Subject:
+    """A subject's facts as a batch keeps them, until its summary is written."""
+
+    kind: str
+    ward: str
+    seq: int  # the log position of its creation
+    facts: list[Fact]
 
 
 @dataclass
@@ -187,21 +202,55 @@ class ClockSummariesView(View):
         type_name = event_type_name(event)
         data = event_data(event)
         new = facts_of(type_name, data, event.effective_at)  # type: ignore[attr-defined]
-        tx.execute("SELECT ward, seq, facts FROM clock_summaries WHERE id = ?", (subject,))
-        row = tx.fetchone()
-        if row is None:
+        kept = self._subject(tx, subject)
+        if kept is None:
             if type_name not in _CREATIONS:
                 return  # its creation predates this view's data; a rebuild restores it
-            ward, seq, facts = str(data["ward"]), self.handling_position, []
+            kept = _Subject(kind, str(data["ward"]), self.handling_position, [])
+            if isinstance(tx, BatchTx):
+                tx.states[("clock_summaries", subject)] = kept
         elif not new:
             return
+        kept.facts.extend(new)
+        # the summary follows from the facts alone: computed once the batch has them all
+        self.mark(tx, "summaries", subject, kept, self._store)
+
+    def _subject(self, tx: Tx, subject: str) -> _Subject | None:
+        """The subject's facts as the batch has left them (read once per batch)."""
+        key = ("clock_summaries", subject)
+        if isinstance(tx, BatchTx) and key in tx.states:
+            kept: _Subject | None = tx.states[key]
+            return kept
+        sql = "SELECT id, kind, ward, seq, facts FROM clock_summaries WHERE id IN ({ids})"
+        if isinstance(tx, BatchTx):
+            rows = tx.batch_rows(sql, subject)
         else:
-            ward, seq, facts = str(row[0]), int(row[1]), _decode_facts(row[2])
-        facts.extend(new)
-        if kind == "proposal":
-            self._store_proposal(tx, ProposalFacts(subject, ward, tuple(facts)), seq)
-        else:
-            self._store_need(tx, NeedFacts(subject, ward, tuple(facts)), seq)
+            tx.execute(sql.format(ids="?"), (subject,))
+            rows = tx.fetchall()
+        kept = _Subject(str(rows[0][1]), str(rows[0][2]), int(rows[0][3]),
+                        _decode_facts(rows[0][4])) if rows else None
+        if isinstance(tx, BatchTx):
+            tx.states[key] = kept
+        return kept
+
+    def _store(self, tx: Tx, subjects: dict[str, _Subject]) -> None:
+        """Write the summaries, plan-goal keys and carried needs of the subjects."""
+        ids = sorted(subjects)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            tx.execute(f"DELETE FROM clock_summaries_keys WHERE subject IN ({marks})", chunk)
+            needs = [i for i in chunk if subjects[i].kind == "need"]
+            if needs:
+                tx.execute("DELETE FROM clock_summaries_carried WHERE need IN"
+                           f" ({', '.join('?' for _ in needs)})", needs)
+        for subject in ids:
+            kept = subjects[subject]
+            if kept.kind == "proposal":
+                self._store_proposal(tx, ProposalFacts(subject, kept.ward, tuple(kept.facts)),
+                                     kept.seq)
+            else:
+                self._store_need(tx, NeedFacts(subject, kept.ward, tuple(kept.facts)), kept.seq)
 
     def _store_proposal(self, tx: Tx, p: ProposalFacts, seq: int) -> None:
         s = proposal_summary(p, self.city, self.calendar)
@@ -228,7 +277,6 @@ class ClockSummariesView(View):
                           "stopped" if s.closed_on is not None else "running",
                           s.business_days, s.min_target])
         self._keys(tx, need.id, s.plan_goal_keys)
-        tx.execute("DELETE FROM clock_summaries_carried WHERE need = ?", (need.id,))
         for carried in s.carried:
             assert s.school_district is not None
             tx.execute("INSERT INTO clock_summaries_carried (need, proposal, district, until_at)"
@@ -241,7 +289,6 @@ class ClockSummariesView(View):
         tx.execute(_UPSERT, values)
 
     def _keys(self, tx: Tx, subject: str, plan_goals: Sequence[str]) -> None:
-        tx.execute("DELETE FROM clock_summaries_keys WHERE subject = ?", (subject,))
         for key in dict.fromkeys(plan_goals):
             tx.execute("INSERT INTO clock_summaries_keys (subject, kind, group_key)"
                        " VALUES (?, 'plan_goal', ?)", (subject, key))

@@ -93,6 +93,17 @@ def _decode_clocks(text: str) -> dict[str, ClockFacts]:
     return facts
 
 
+_CASE_UPSERT = (
+    "INSERT INTO department_queue_cases (id, title, ward, status, lead_department,"
+    " submitted_at, clocks, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET title = excluded.title, ward = excluded.ward,"
+    " status = excluded.status, lead_department = excluded.lead_department,"
+    " submitted_at = excluded.submitted_at, clocks = excluded.clocks,"
+    " state = excluded.state")
+#: proposals per statement when taking a batch's proposals off their desks
+_CHUNK = 500
+
+
 class DepartmentQueue(View):
     """Proposal state per proposal, the divisions' desks, and urgency per need."""
 
@@ -129,22 +140,24 @@ class DepartmentQueue(View):
         if proposal is None:
             return
         pid = str(proposal.id)
-        submitted = proposal.submitted_at.isoformat() \
-            if proposal.submitted_at is not None else None
-        tx.execute(
-            "INSERT INTO department_queue_cases (id, title, ward, status, lead_department,"
-            " submitted_at, clocks, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET title = excluded.title, ward = excluded.ward,"
-            " status = excluded.status, lead_department = excluded.lead_department,"
-            " submitted_at = excluded.submitted_at, clocks = excluded.clocks,"
-            " state = excluded.state",
-            (pid, proposal.title, proposal.ward, proposal.status, proposal.lead_department,
-             submitted, _encode_clocks(proposal), self.encode_state(proposal)),
-        )
-        tx.execute("DELETE FROM department_queue_desks WHERE proposal = ?", (pid,))
-        for department, role in desk_roles(proposal).items():
-            tx.execute("INSERT INTO department_queue_desks (department, proposal, role)"
-                       " VALUES (?, ?, ?)", (department, pid, role))
+        self.upsert(tx, _CASE_UPSERT, pid, lambda: (
+            pid, proposal.title, proposal.ward, proposal.status, proposal.lead_department,
+            proposal.submitted_at.isoformat() if proposal.submitted_at is not None else None,
+            _encode_clocks(proposal), self.encode_state(proposal)))
+        self.mark(tx, "desks", pid, proposal, self._desks)
+
+    @staticmethod
+    def _desks(tx: Tx, proposals: dict[str, Proposal]) -> None:
+        """Put each proposal on the desks it is on as the batch leaves it, and no other."""
+        ids = sorted(proposals)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            tx.execute("DELETE FROM department_queue_desks WHERE proposal IN"
+                       f" ({', '.join('?' for _ in chunk)})", chunk)
+        for pid in ids:
+            for department, role in desk_roles(proposals[pid]).items():
+                tx.execute("INSERT INTO department_queue_desks (department, proposal, role)"
+                           " VALUES (?, ?, ?)", (department, pid, role))
 
     def _need(self, tx: Tx, event: Need.Event) -> None:
         need = self.evolve(tx, "department_queue_needs", Need, event)

@@ -17,6 +17,7 @@ are those of the domain's calendar (`default_calendar`), as the application's.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from domain.reference import CityData
 from domain.states import ProposalStatus
 from infra.sql import Tx
 from projections.base import Event, View
+from projections.batch import BatchTx
 from projections.clock_facts import at_text, event_data
 
 #: the acts of a proposal the agenda lists, by event type
@@ -83,7 +85,16 @@ def end_of_day_jst(day: date) -> datetime:
 def business_day_number(day: date, calendar: BusinessCalendar) -> int:
     """The business days from the epoch to `day`: a clock of target n started on s is
     due on the day numbered number(s) + n, paused days added (n >= 1)."""
+    if calendar is _CALENDAR:
+        return _day_number(day)
     return calendar.business_days_between(_EPOCH, day)
+
+
+@functools.lru_cache(maxsize=16384)
+def _day_number(day: date) -> int:
+    """`business_day_number` by the spans' calendar (a rebuild asks for the same days
+    again and again; each answer walks the years since the epoch)."""
+    return _CALENDAR.business_days_between(_EPOCH, day)
 
 
 def stuck_spans(facts: ProposalFacts, at: datetime) -> dict[str, tuple[str, int]]:
@@ -112,6 +123,28 @@ def _encode_facts(facts: list[Fact]) -> str:
 def _decode_facts(text: str) -> tuple[Fact, ...]:
     return tuple(Fact(datetime.fromisoformat(at), kind, value)
                  for at, kind, value in json.loads(text))
+
+
+@dataclass
+class _Case:
+    """A proposal as a batch keeps it: what `ward_agenda_cases` holds, and its open spans
+    (kind: lead division, due day base, from when)."""
+
+    ward: str
+    title: str
+    lead: str
+    facts: list[Fact]
+    open: dict[str, tuple[str, int, str]]
+
+
+_CASE_UPSERT = ("INSERT INTO ward_agenda_cases (id, ward, title, lead_department, facts)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET title = excluded.title,"
+                " lead_department = excluded.lead_department, facts = excluded.facts")
+_SPAN_UPSERT = ("INSERT INTO ward_agenda_spans (proposal, kind, ward, from_at, to_at,"
+                " lead_department, due_base) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (proposal, kind, from_at) DO UPDATE SET"
+                " to_at = excluded.to_at, lead_department = excluded.lead_department,"
+                " due_base = excluded.due_base")
 
 
 def _marks(values: list[Any]) -> str:
@@ -187,56 +220,85 @@ class WardAgenda(View):
         data = event_data(event)
         new_facts = [f for f in facts_of(type_name, data, at) if f.kind in _CLOCK_FACT_KINDS]
         if type_name == "ProposalDrafted":
-            tx.execute("INSERT INTO ward_agenda_cases (id, ward, title, lead_department, facts)"
-                       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                       (subject, data["ward"], data["title"], data["lead_department"],
-                        _encode_facts(new_facts)))
+            drafted = _Case(str(data["ward"]), str(data["title"]),
+                            str(data["lead_department"]), new_facts, {})
+            self._keep(tx, subject, drafted)
+            self._write_case(tx, subject, drafted)
             return  # a draft has no clock running nor question asked
-        tx.execute("SELECT ward, title, lead_department, facts FROM ward_agenda_cases"
-                   " WHERE id = ?", (subject,))
-        row = tx.fetchone()
-        if row is None:
+        case = self._case(tx, subject)
+        if case is None:
             return  # drafted before this view's data; a rebuild restores it
-        ward, title, lead, facts_text = row
         changes = data.get("changes", {}) if type_name == "ProposalAmended" else {}
-        title = changes.get("title", title)
-        lead = changes.get("lead_department", lead)
+        title = str(changes.get("title", case.title))
+        lead = str(changes.get("lead_department", case.lead))
         if type_name == "ProposalTransferred":
-            lead = data["to_department"]
-        facts = _decode_facts(facts_text) + tuple(new_facts)
-        if new_facts or title != row[1] or lead != row[2]:
-            tx.execute("UPDATE ward_agenda_cases SET title = ?, lead_department = ?, facts = ?"
-                       " WHERE id = ?", (title, lead, _encode_facts(list(facts)), subject))
+            lead = str(data["to_department"])
+        if new_facts or title != case.title or lead != case.lead:
+            case.title, case.lead = title, lead
+            case.facts.extend(new_facts)
+            self._write_case(tx, subject, case)
         if new_facts:
-            self._spans(tx, subject, ward, ProposalFacts(subject, ward, facts), at)
+            self._spans(tx, subject, case, at)
         if type_name in _ACTS:
             tx.execute(
                 "INSERT INTO ward_agenda_acts (proposal, version, act, ward, day, at, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (proposal, version) DO NOTHING",
-                (subject, event.originator_version, _ACTS[type_name], ward,
+                (subject, event.originator_version, _ACTS[type_name], case.ward,
                  date_jst(at).isoformat(), at_text(at), json.dumps(_detail(type_name, event))))
 
     @staticmethod
-    def _spans(tx: Tx, proposal: str, ward: str, facts: ProposalFacts, at: datetime) -> None:
+    def _keep(tx: Tx, subject: str, case: _Case | None) -> None:
+        if isinstance(tx, BatchTx):
+            tx.states[("ward_agenda_cases", subject)] = case
+
+    def _case(self, tx: Tx, subject: str) -> _Case | None:
+        """The proposal as the batch has left it (its row and open spans read once)."""
+        if isinstance(tx, BatchTx) and ("ward_agenda_cases", subject) in tx.states:
+            kept: _Case | None = tx.states[("ward_agenda_cases", subject)]
+            return kept
+        cases = self._rows(tx, "SELECT id, ward, title, lead_department, facts"
+                           " FROM ward_agenda_cases WHERE id IN ({ids})", subject)
+        if not cases:
+            case = None
+        else:
+            spans = self._rows(tx, "SELECT proposal, kind, lead_department, due_base, from_at"
+                               f" FROM ward_agenda_spans WHERE to_at = '{OPEN_SPAN}'"
+                               " AND proposal IN ({ids})", subject)
+            _, ward, title, lead, facts = cases[0]
+            case = _Case(str(ward), str(title), str(lead), list(_decode_facts(facts)),
+                         {str(k): (str(d), int(b), str(f)) for _, k, d, b, f in spans})
+        self._keep(tx, subject, case)
+        return case
+
+    @staticmethod
+    def _rows(tx: Tx, sql: str, subject: str) -> list[tuple[Any, ...]]:
+        if isinstance(tx, BatchTx):
+            return tx.batch_rows(sql, subject)
+        tx.execute(sql.format(ids="?"), (subject,))
+        return tx.fetchall()
+
+    def _write_case(self, tx: Tx, subject: str, case: _Case) -> None:
+        self.upsert(tx, _CASE_UPSERT, subject, lambda: (
+            subject, case.ward, case.title, case.lead, _encode_facts(case.facts)))
+
+    def _spans(self, tx: Tx, proposal: str, case: _Case, at: datetime) -> None:
         """Close the spans that end at `at` and open those that start there."""
-        now = stuck_spans(facts, at)
-        tx.execute("SELECT kind, lead_department, due_base FROM ward_agenda_spans"
-                   " WHERE proposal = ? AND to_at = ?", (proposal, OPEN_SPAN))
-        still = {str(r[0]): (str(r[1]), int(r[2])) for r in tx.fetchall()}
-        for kind in sorted(k for k in still if now.get(k) != still[k]):
-            tx.execute("UPDATE ward_agenda_spans SET to_at = ?"
-                       " WHERE proposal = ? AND kind = ? AND to_at = ?",
-                       (at_text(at), proposal, kind, OPEN_SPAN))
-        for kind in sorted(k for k in now if still.get(k) != now[k]):
+        now = stuck_spans(ProposalFacts(proposal, case.ward, tuple(case.facts)), at)
+        still = case.open
+        when = at_text(at)
+        for kind in sorted(k for k in still if now.get(k) != still[k][:2]):
+            lead, due_base, from_at = still.pop(kind)
+            self._write_span(tx, (proposal, kind, case.ward, from_at, when, lead, due_base))
+        for kind in sorted(k for k in now if k not in still):
             # a span closed by an earlier event of the same instant opens again: the
-            # state of an instant is the one after all its events
+            # state of an instant is the one after all its events (same row, last wins)
             lead, due_base = now[kind]
-            tx.execute("INSERT INTO ward_agenda_spans (proposal, kind, ward, from_at, to_at,"
-                       " lead_department, due_base) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                       " ON CONFLICT (proposal, kind, from_at) DO UPDATE SET"
-                       " to_at = excluded.to_at, lead_department = excluded.lead_department,"
-                       " due_base = excluded.due_base",
-                       (proposal, kind, ward, at_text(at), OPEN_SPAN, lead, due_base))
+            still[kind] = (lead, due_base, when)
+            self._write_span(tx, (proposal, kind, case.ward, when, OPEN_SPAN, lead, due_base))
+
+    def _write_span(self, tx: Tx, row: tuple[str, str, str, str, str, str, int]) -> None:
+        """One span's row, written when the batch ends (keyed by proposal, kind, start)."""
+        self.upsert(tx, _SPAN_UPSERT, row[:2] + row[3:4], lambda: row)
 
     # ── reading ───────────────────────────────────────────────────────────
 
