@@ -77,6 +77,22 @@ class Delivery:
 __all__ = ["Delivery", "Event", "HandlerFailed", "View", "ViewStopped", "transient"]
 
 
+#: the last batch's subject ids: every view of a follower is handed the same batch
+_last_ids: tuple[Sequence[tuple[int, Event]], frozenset[str]] | None = None
+
+
+def _subject_ids(batch: Sequence[tuple[int, Event]]) -> frozenset[str]:
+    """The ids of the aggregates a batch's events are of, computed once per batch
+    (some may be of events a view has applied already: their states are read for nothing)."""
+    global _last_ids
+    last = _last_ids
+    if last is not None and last[0] is batch:
+        return last[1]
+    ids = frozenset(str(e.originator_id) for _, e in batch)
+    _last_ids = (batch, ids)
+    return ids
+
+
 class View(ABC):
     """A projection of the log: pure handlers from event to view change, plus its store.
 
@@ -164,7 +180,7 @@ class View(ABC):
 
     def _apply_log(self, tx: BatchTx, batch: Sequence[tuple[int, Event]]) -> int:
         current = tracking.lock_log_position(tx.tx, self.db, self.name)
-        tx.ids.update(str(e.originator_id) for p, e in batch if p > current)
+        tx.ids.update(_subject_ids(batch))
         for position, event in batch:
             if position <= current:
                 continue  # already applied: at-least-once delivery, exactly-once effect
