@@ -18,7 +18,7 @@ from domain.states import DECISIONS, FINAL
 _ACK_STOPPERS = frozenset({"acknowledged", "info_requested", "under_review", *DECISIONS})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fact:
     """One dated fact: `kind` is e.g. status, lead, feedback; `value` its detail."""
 

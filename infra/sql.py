@@ -35,6 +35,13 @@ class Tx(ABC):
     def fetchall(self) -> list[tuple[Any, ...]]:
         """The remaining rows of the last statement."""
 
+    def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
+        """Up to `size` more rows of the last statement ([] when there are none left)."""
+        rows = []
+        while len(rows) < size and (row := self.fetchone()) is not None:
+            rows.append(row)
+        return rows
+
     @property
     @abstractmethod
     def rowcount(self) -> int:
@@ -83,6 +90,9 @@ class _SQLiteTx(Tx):
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self._cursor.fetchall()]
+
+    def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._cursor.fetchmany(size)]
 
     @property
     def rowcount(self) -> int:
@@ -148,6 +158,9 @@ class _PostgresTx(Tx):
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self._cursor.fetchall()]
+
+    def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._cursor.fetchmany(size)]
 
     @property
     def rowcount(self) -> int:

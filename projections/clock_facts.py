@@ -30,6 +30,8 @@ from projections.memo import SnapshotMemo
 _NOT_DATA = frozenset({"originator_id", "originator_version", "timestamp",
                        "originator_topic", "effective_at", "actor"})
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+#: fact rows read at a time when loading them (the rows are not all held at once)
+_LOAD_CHUNK = 5000
 #: figures kept by `memo` (a few groupings, as of now and a few past instants)
 MEMO_SIZE = 64
 T = TypeVar("T")
@@ -153,16 +155,20 @@ class ClockFactsView(View):
                " JOIN clock_facts_subjects s ON s.id = f.aggregate_id"
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY s.seq, s.id, f.seq, f.idx")
+        grouped: dict[str, tuple[str, str, list[Fact]]] = {}
+        kinds: dict[str, str] = {}  # one string per fact kind, not one per row
         with self.db.transaction() as tx:
             tx.execute(sql, params)
-            rows = tx.fetchall()
-        # one JSON document for every value: a single parse instead of one per row
-        values = _decode_value("[" + ",".join(row[5] for row in rows) + "]")
-        grouped: dict[str, tuple[str, str, list[Fact]]] = {}
-        for (subject, kind, subject_ward, at, fact_kind, _), value in zip(rows, values,
-                                                                          strict=True):
-            entry = grouped.setdefault(subject, (kind, subject_ward, []))
-            entry[2].append(Fact(_at(at), fact_kind, value))
+            while rows := tx.fetchmany(_LOAD_CHUNK):
+                # one JSON document per chunk: a single parse instead of one per row
+                values = _decode_value("[" + ",".join(row[5] for row in rows) + "]")
+                for (subject, kind, subject_ward, at, fact_kind, _), value in zip(
+                        rows, values, strict=True):
+                    entry = grouped.get(subject)
+                    if entry is None:
+                        entry = grouped[subject] = (kind, subject_ward, [])
+                    entry[2].append(Fact(_at(at), kinds.setdefault(fact_kind, fact_kind),
+                                         value))
         proposals: list[ProposalFacts] = []
         needs: list[NeedFacts] = []
         for subject, (kind, subject_ward, facts) in grouped.items():
