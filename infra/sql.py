@@ -37,7 +37,7 @@ class Tx(ABC):
 
     def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
         """Up to `size` more rows of the last statement ([] when there are none left)."""
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         while len(rows) < size and (row := self.fetchone()) is not None:
             rows.append(row)
         return rows
