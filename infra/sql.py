@@ -6,6 +6,7 @@ them into psycopg's `%s`. Only portable SQL is used (ON CONFLICT, standard types
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -34,6 +35,13 @@ class Tx(ABC):
     @abstractmethod
     def fetchall(self) -> list[tuple[Any, ...]]:
         """The remaining rows of the last statement."""
+
+    def stream(self, sql: str, params: Sequence[Any], size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a query in chunks of up to `size`, never all of them held at once
+        (SQLite steps its cursor; PostgreSQL reads through a server-side cursor)."""
+        self.execute(sql, params)
+        while rows := self.fetchmany(size):
+            yield rows
 
     def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
         """Up to `size` more rows of the last statement ([] when there are none left)."""
@@ -141,6 +149,10 @@ class SQLiteDatabase(Database):
         self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+#: names of server-side cursors, unique in the process
+_STREAMS = itertools.count(1)
+
+
 class _PostgresTx(Tx):
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
@@ -155,6 +167,14 @@ class _PostgresTx(Tx):
     def fetchone(self) -> tuple[Any, ...] | None:
         row = self._cursor.fetchone()
         return tuple(row) if row is not None else None
+
+    def stream(self, sql: str, params: Sequence[Any], size: int) -> Iterator[list[tuple[Any, ...]]]:
+        # a client cursor would hold the whole result in libpq's memory
+        with self._cursor.connection.cursor(name=f"tsunagi_stream_{next(_STREAMS)}") as named:
+            named.itersize = size
+            named.execute(sql.replace("?", "%s"), tuple(params))
+            while rows := named.fetchmany(size):
+                yield [tuple(r) for r in rows]
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self._cursor.fetchall()]

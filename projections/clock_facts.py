@@ -158,8 +158,7 @@ class ClockFactsView(View):
         grouped: dict[str, tuple[str, str, list[Fact]]] = {}
         kinds: dict[str, str] = {}  # one string per fact kind, not one per row
         with self.db.transaction() as tx:
-            tx.execute(sql, params)
-            while rows := tx.fetchmany(_LOAD_CHUNK):
+            for rows in tx.stream(sql, params, _LOAD_CHUNK):
                 # one JSON document per chunk: a single parse instead of one per row
                 values = _decode_value("[" + ",".join(row[5] for row in rows) + "]")
                 for (subject, kind, subject_ward, at, fact_kind, _), value in zip(
