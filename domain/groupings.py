@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from domain.facts import NeedFacts, ProposalFacts
 from domain.reference import CityData
@@ -138,11 +138,18 @@ def _districts_of_proposals(proposals: Sequence[ProposalFacts],
     submitted = {p.id: p.submitted_at for p in proposals if p.submitted_at is not None}
     found: dict[str, dict[str, None]] = {}
     for need in needs:
-        district = need.school_district
-        if district is None or not need.recorded:
-            continue
-        named = {str(f.value) for f in need.facts if f.kind == "proposal" and f.value}
-        for proposal_id in named & submitted.keys():
-            if proposal_id in need.carried_since(submitted[proposal_id]):
-                found.setdefault(proposal_id, {})[district] = None
+        carried_districts(need, submitted, found)
     return {p: tuple(d) for p, d in found.items()}
+
+
+def carried_districts(need: NeedFacts, submitted: Mapping[str, datetime],
+                      found: dict[str, dict[str, None]]) -> None:
+    """Add the need's school district to `found` under each submitted proposal (id:
+    submitted at) that carried it since its submission (see `_districts_of_proposals`)."""
+    district = need.school_district
+    if district is None or not need.recorded:
+        return
+    named = {str(f.value) for f in need.facts if f.kind == "proposal" and f.value}
+    for proposal_id in named & submitted.keys():
+        if proposal_id in need.carried_since(submitted[proposal_id]):
+            found.setdefault(proposal_id, {})[district] = None

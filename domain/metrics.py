@@ -19,7 +19,7 @@ from typing import Any
 from domain.calendar import BusinessCalendar, date_jst
 from domain.clocks import CLOCKS, ClockReading, read_clock
 from domain.facts import NeedFacts, ProposalFacts
-from domain.groupings import Grouping, grouping
+from domain.groupings import Grouping, carried_districts, grouping
 from domain.reference import CityData
 from domain.states import ProposalStatus
 
@@ -152,8 +152,54 @@ def _in_range(d: date, date_from: date | None, date_to: date | None) -> bool:
 
 @dataclass
 class _Group:
-    proposals: list[ProposalFacts]
-    needs: list[NeedFacts]
+    """What one group adds up to, item by item (no item is kept once it is counted)."""
+
+    n: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED_STATUSES, 0))
+    tallies: dict[str, _ClockTally] = field(
+        default_factory=lambda: {name: _ClockTally([]) for name in METRIC_CLOCKS})
+    accepted: int = 0
+    rejected: int = 0
+    final: int = 0
+    closed: int = 0
+    transfers: int = 0
+    scores: list[int] = field(default_factory=list)
+
+    def add_proposal(self, p: _Counted) -> None:
+        self.n += 1
+        self.counts[p.status] = self.counts.get(p.status, 0) + 1
+        for name, reading in p.readings.items():
+            _tally(self.tallies[name], reading)
+        self.accepted += p.decision == "accepted"
+        self.rejected += p.decision == "rejected"
+        self.final += p.final
+        self.closed += p.closed
+        self.transfers += p.transfers
+        self.scores += p.satisfaction
+
+    def metrics(self, key: str) -> GroupMetrics:
+        return GroupMetrics(
+            key=key, n=self.n, counts=self.counts,
+            clocks={name: t.summary() for name, t in self.tallies.items()},
+            acceptance_rate=_ratio(self.accepted, self.accepted + self.rejected),
+            decided=self.accepted + self.rejected,
+            feedback_closure_rate=_ratio(self.closed, self.final), final=self.final,
+            transfers_per_proposal=_ratio(self.transfers, self.n),
+            mean_satisfaction=statistics.fmean(self.scores) if self.scores else None,
+            evaluations=len(self.scores))
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What the metrics read off one submitted proposal as of the instant."""
+
+    status: str
+    readings: dict[str, ClockReading]
+    decision: str | None
+    final: bool
+    closed: bool  # final, with feedback after the final status
+    transfers: int
+    satisfaction: tuple[int, ...]
 
 
 def response_metrics(proposals: Iterable[ProposalFacts], needs: Iterable[NeedFacts],
@@ -167,80 +213,52 @@ def response_metrics(proposals: Iterable[ProposalFacts], needs: Iterable[NeedFac
     years and months are those seen, in order. `date_from`/`date_to` (inclusive JST
     dates) filter proposals on their submission date and needs on `observed_on`.
     An item may count under several groups (plan goals, school districts), once in each.
+
+    Each proposal is read once, all of them before the first need, and none is kept
+    once counted (so both may be streams): a need's groups and target follow its
+    proposal's lead division, a proposal's school districts the needs it carried.
     """
-    now_proposals = [p.as_of(as_of) for p in proposals]
-    now_needs = [n.as_of(as_of) for n in needs]
-    by = grouping(group_by, city, now_proposals, now_needs)
-    groups: dict[str, _Group] = {k: _Group([], []) for k in by.reference_keys()}
-    for p in now_proposals:
+    by = grouping(group_by, city, [], [])
+    groups: dict[str, _Group] = {k: _Group() for k in by.reference_keys()}
+    leads: dict[str, str] = {}
+    submitted: dict[str, datetime] = {}
+    by_district: list[tuple[str, _Counted]] = []  # counted once their needs are read
+    for whole in proposals:
+        p = whole.as_of(as_of)
+        leads[p.id] = p.lead_department
         if p.submitted_at is None:
             continue  # drafts are not counted
+        submitted[p.id] = p.submitted_at
         submitted_on = date_jst(p.submitted_at)
         if not _in_range(submitted_on, date_from, date_to):
             continue
+        counted = _Counted(p.status, _clocks_at(p, city, calendar, as_of), p.decision,
+                           p.final_at is not None, p.final_at is not None
+                           and p.feedback_after_final, p.transfers, tuple(p.satisfaction))
+        if group_by == "school_district":
+            by_district.append((p.id, counted))
+            continue
         for key in by.proposal_keys(p, submitted_on):
-            groups.setdefault(key, _Group([], [])).proposals.append(p)
-    for need in now_needs:
+            groups.setdefault(key, _Group()).add_proposal(counted)
+    by = Grouping(by.by, city, leads, {})
+    districts: dict[str, dict[str, None]] = {}
+    for uncut in needs:
+        need = uncut.as_of(as_of)
+        if group_by == "school_district":
+            carried_districts(need, submitted, districts)
         if not need.recorded or not _in_range(need.observed_on, date_from, date_to):
             continue
-        for key in by.need_keys(need):
-            groups.setdefault(key, _Group([], [])).needs.append(need)
-    readings = _Readings(city, calendar, as_of, by)
-    return [_group_metrics(k, groups[k], readings) for k in by.ordered(groups)]
-
-
-@dataclass
-class _Readings:
-    """Each item's clocks at `as_of`, read once even when the item is in several groups."""
-
-    city: CityData
-    calendar: BusinessCalendar
-    as_of: datetime
-    by: Grouping
-    _proposals: dict[str, dict[str, ClockReading]] = field(default_factory=dict)
-    _needs: dict[str, ClockReading] = field(default_factory=dict)
-
-    def proposal(self, p: ProposalFacts) -> dict[str, ClockReading]:
-        if p.id not in self._proposals:
-            self._proposals[p.id] = _clocks_at(p, self.city, self.calendar, self.as_of)
-        return self._proposals[p.id]
-
-    def need(self, need: NeedFacts) -> ClockReading:
-        if need.id not in self._needs:
-            proposal = need.proposal
-            lead = self.by.leads.get(proposal) if proposal is not None else None
-            self._needs[need.id] = _end_to_end_at(need, lead, self.city, self.calendar,
-                                                  self.as_of)
-        return self._needs[need.id]
-
-
-def _group_metrics(key: str, group: _Group, readings: _Readings) -> GroupMetrics:
-    proposals = group.proposals
-    counts = dict.fromkeys(COUNTED_STATUSES, 0)
-    tallies = {name: _ClockTally([]) for name in METRIC_CLOCKS}
-    accepted = rejected = final = closed = transfers = 0
-    scores: list[int] = []
-    for p in proposals:  # already as of `as_of` (response_metrics cut them)
-        counts[p.status] = counts.get(p.status, 0) + 1
-        for name, reading in readings.proposal(p).items():
-            _tally(tallies[name], reading)
-        accepted += p.decision == "accepted"
-        rejected += p.decision == "rejected"
-        if p.final_at is not None:
-            final += 1
-            closed += p.feedback_after_final
-        transfers += p.transfers
-        scores += p.satisfaction
-    for need in group.needs:
-        _tally(tallies["end_to_end"], readings.need(need))
-    return GroupMetrics(
-        key=key, n=len(proposals), counts=counts,
-        clocks={name: t.summary() for name, t in tallies.items()},
-        acceptance_rate=_ratio(accepted, accepted + rejected), decided=accepted + rejected,
-        feedback_closure_rate=_ratio(closed, final), final=final,
-        transfers_per_proposal=_ratio(transfers, len(proposals)),
-        mean_satisfaction=statistics.fmean(scores) if scores else None,
-        evaluations=len(scores))
+        keys = by.need_keys(need)
+        if not keys:
+            continue
+        lead = leads.get(need.proposal) if need.proposal is not None else None
+        reading = _end_to_end_at(need, lead, city, calendar, as_of)
+        for key in keys:
+            _tally(groups.setdefault(key, _Group()).tallies["end_to_end"], reading)
+    for proposal_id, counted in by_district:
+        for key in districts.get(proposal_id, ()):
+            groups.setdefault(key, _Group()).add_proposal(counted)
+    return [groups[k].metrics(k) for k in by.ordered(groups)]
 
 
 def _tally(tally: _ClockTally, reading: ClockReading) -> None:
