@@ -207,9 +207,10 @@ def response_groups(c: Container, group_by: str, as_of: datetime,
             group_by, as_of, date_from, date_to))
 
     def compute() -> list[GroupMetrics]:
-        proposals, needs = load_facts(c, as_of)
-        return response_metrics(proposals, needs, group_by, c.city, c.calendar, as_of,
-                                date_from, date_to)
+        # one subject at a time: a past instant of a long history does not fit in memory
+        with c.clock_facts.streamed(as_of) as (proposals, needs):
+            return response_metrics(proposals, needs, group_by, c.city, c.calendar, as_of,
+                                    date_from, date_to)
     return c.clock_facts.memo(key, as_of, compute)
 
 
@@ -243,9 +244,11 @@ def department_backlog(c: Container, as_of: datetime) -> Backlog:
     if summaries.answers(as_of):
         return Backlog(as_of, summaries.memo(("backlog",), as_of,
                                              lambda: summaries.backlog(as_of)))
-    departments = c.clock_facts.memo(
-        ("backlog",), as_of, lambda: backlog(load_facts(c, as_of)[0], c.calendar, as_of))
-    return Backlog(as_of, departments)
+
+    def compute() -> list[DepartmentBacklog]:
+        with c.clock_facts.streamed(as_of) as (proposals, _):
+            return backlog(proposals, c.calendar, as_of)
+    return Backlog(as_of, c.clock_facts.memo(("backlog",), as_of, compute))
 
 
 # ── records and desks, for the pages ──────────────────────────────────────

@@ -69,6 +69,13 @@ class Database(ABC):
         """Commit on success, roll back on error."""
         yield  # type: ignore[misc]
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        """A transaction that only reads, from one snapshot, and makes no writer wait
+        however long it lasts (for long reads; `transaction` for anything that writes)."""
+        with self.transaction() as tx:
+            yield tx
+
     def execute_script(self, statements: Sequence[str]) -> None:
         """Run DDL statements in one transaction."""
         with self.transaction() as tx:
@@ -144,6 +151,19 @@ class SQLiteDatabase(Database):
             cursor.close()
 
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        # Deferred: in WAL mode the first read takes a snapshot and holds no lock a
+        # writer waits for (`BEGIN IMMEDIATE` would, for the whole read).
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN")
+        try:
+            yield _SQLiteTx(cursor)
+        finally:
+            cursor.execute("ROLLBACK")
+            cursor.close()
+
     def scrub(self) -> None:
         # The write-ahead log still holds old page images until checkpointed away.
         self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -204,6 +224,12 @@ class PostgresDatabase(Database):
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _PostgresTx(cursor)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield _PostgresTx(cursor)
 
     def close(self) -> None:

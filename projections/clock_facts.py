@@ -10,7 +10,8 @@ to it; a subject (proposal or need) with no fact yet at that instant is left out
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -176,6 +177,38 @@ class ClockFactsView(View):
             else:
                 needs.append(NeedFacts(subject, subject_ward, tuple(facts)))
         return proposals, needs
+
+    @contextmanager
+    def streamed(self, as_of: datetime) -> Iterator[tuple[Iterator[ProposalFacts],
+                                                           Iterator[NeedFacts]]]:
+        """The facts of every proposal, then of every need, dated up to `as_of`, read one
+        subject at a time from one snapshot (for `domain.metrics.response_metrics`).
+
+        Facts come in log order per subject; subjects in no particular order, those
+        without any fact by `as_of` left out. Nothing but the subject being read is held.
+        """
+        with self.db.snapshot() as tx:
+            yield self._subjects(tx, as_of, "proposal"), self._subjects(tx, as_of, "need")
+
+    def _subjects(self, tx: Tx, as_of: datetime, kind: str) -> Iterator[Any]:
+        make = ProposalFacts if kind == "proposal" else NeedFacts
+        sql = ("SELECT f.aggregate_id, s.ward, f.at, f.kind, f.value FROM clock_facts_facts f"
+               " JOIN clock_facts_subjects s ON s.id = f.aggregate_id"
+               " WHERE f.aggregate_kind = ? AND f.at <= ?"
+               " ORDER BY f.aggregate_id, f.seq, f.idx")  # the facts' primary key: no sort
+        kinds: dict[str, str] = {}
+        subject, ward, facts = None, "", list[Fact]()
+        for rows in tx.stream(sql, (kind, at_text(as_of)), _LOAD_CHUNK):
+            values = _decode_value("[" + ",".join(row[4] for row in rows) + "]")
+            for (aggregate_id, subject_ward, at, fact_kind, _), value in zip(rows, values,
+                                                                             strict=True):
+                if aggregate_id != subject:
+                    if subject is not None:
+                        yield make(subject, ward, tuple(facts))
+                    subject, ward, facts = aggregate_id, subject_ward, []
+                facts.append(Fact(_at(at), kinds.setdefault(fact_kind, fact_kind), value))
+        if subject is not None:
+            yield make(subject, ward, tuple(facts))
 
     def snapshot(self, as_of: datetime) -> tuple[int, str]:
         """What a figure computed from the facts as of `as_of` depends on.
