@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Transcoder
@@ -77,6 +78,9 @@ class Delivery:
 __all__ = ["Delivery", "Event", "HandlerFailed", "View", "ViewStopped", "transient"]
 
 
+#: states encoded lately, by (aggregate id, version): see `View.encode_state`
+_ENCODED: dict[tuple[UUID, int], str] = {}
+_ENCODED_SIZE = 20_000
 #: the last batch's subject ids: every view of a follower is handed the same batch
 _last_ids: tuple[Sequence[tuple[int, Event]], frozenset[str]] | None = None
 
@@ -328,8 +332,20 @@ class View(ABC):
     # ── helpers for views that keep an aggregate's state ──────────────────
 
     def encode_state(self, aggregate: TrackedAggregate) -> str:
-        """The aggregate's attributes as JSON text (dates and UUIDs kept typed)."""
-        return self.transcoder.encode(aggregate.state()).decode()
+        """The aggregate's attributes as JSON text (dates and UUIDs kept typed).
+
+        An aggregate's state at a version follows from its events alone, so the text is
+        kept for the next view that stores the same aggregate at the same version (five
+        views keep needs' and proposals' states: a rebuild encodes each once, not five times).
+        """
+        key = (aggregate.id, aggregate.version)
+        text = _ENCODED.get(key)
+        if text is None:
+            text = self.transcoder.encode(aggregate.state()).decode()
+            if len(_ENCODED) >= _ENCODED_SIZE:
+                _ENCODED.clear()
+            _ENCODED[key] = text
+        return text
 
     def evolve(self, tx: Tx, table: str, cls: type[A], event: Event) -> A | None:
         """The aggregate kept in `table`, with `event` applied (None if it was never seen).
