@@ -80,7 +80,7 @@ __all__ = ["Delivery", "Event", "HandlerFailed", "View", "ViewStopped", "transie
 
 #: states encoded lately, by (aggregate id, version): see `View.encode_state`
 _ENCODED: dict[tuple[UUID, int], str] = {}
-_ENCODED_SIZE = 20_000
+_ENCODED_SIZE = 5_000
 #: the last batch's subject ids: every view of a follower is handed the same batch
 _last_ids: tuple[Sequence[tuple[int, Event]], frozenset[str]] | None = None
 
