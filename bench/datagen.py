@@ -28,6 +28,7 @@ from domain.errors import DomainError
 from domain.need import FEEDBACK_CHANNELS, URGENCIES
 from domain.permissions import Actor
 from domain.reference import CityData
+from domain.states import FINAL
 from infra import demo_texts as tx
 from infra.city import load_city
 from infra.demo import WARDS, demo_actors
@@ -40,6 +41,12 @@ from infra.sql import open_database
 BATCH_CASES = 300
 #: how the final statuses of proposals are spread (as in the demo)
 STATUS_WEIGHTS = {s: n for s, n in tx.COUNTS.items() if s != "merged"}
+#: cases started longer ago than this have been settled: a final status (or a draft never
+#: submitted), in the demo's proportions; a city does not leave a proposal of 2017 waiting
+#: for a decision in 2026, and a queue or agenda that grew with every year of history
+#: would measure the generator, not the view
+SETTLED_AFTER_DAYS = 730
+SETTLED_WEIGHTS = {s: n for s, n in STATUS_WEIGHTS.items() if s in FINAL or s == "draft"}
 
 Step = Callable[[datetime], None]
 
@@ -227,7 +234,9 @@ class Generator:
 
     def _proposal_case(self, steps: list[tuple[datetime, int, Step]], start: date, ward: str,
                        topic: tx.Topic) -> None:
-        status = self.rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
+        weights = SETTLED_WEIGHTS if (date_jst(self.now) - start).days > SETTLED_AFTER_DAYS \
+            else STATUS_WEIGHTS
+        status = self.rng.choices(list(weights), weights=list(weights.values()))[0]
         self._proposal(steps, start, ward, topic, self.rng.choice(tx.PATHS[status]))
 
     def _merged_pair(self, steps: list[tuple[datetime, int, Step]], start: date, ward: str,
