@@ -9,9 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
-from api.middleware import KNOWN_USER
+from api.middleware import KNOWN_USER, in_thread
 from api.problems import ServiceUnavailable
 from consumers.feeds import ViewFeed
 from domain.permissions import Actor
@@ -58,7 +57,7 @@ async def current_actor(
     if known is not None and known[0] == token:
         user = known[1]
     else:
-        user = await run_in_threadpool(c.users.authenticate, token)
+        user = await in_thread(c.users.authenticate, token)
     if user is None:
         raise HTTPException(401, "トークンが無効です (the token is not valid or was revoked)",
                             headers=unauthenticated)
