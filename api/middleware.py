@@ -200,7 +200,7 @@ class Idempotency:
     """A POST retried with the same key and body gets the first response again.
 
     Plain ASGI: the answer is held until it is remembered, then sent as the app wrote it.
-    The user it authenticates is left in the scope (`known_user`), so the endpoint's
+    The user it authenticates is left in the scope (`KNOWN_USER`), so the endpoint's
     `current_actor` does not look the token up a second time.
     """
 
