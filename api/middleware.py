@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import json
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from anyio import to_thread
-from starlette.datastructures import Headers
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
+from starlette.datastructures import URL, Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import DATABASE_DETAIL, database_unavailable, problem, unavailable_problem
-from infra.idempotency import StoredResponse, body_digest
+from infra.idempotency import IdempotencyStore, StoredResponse, body_digest
+from infra.users import User
+from wiring.bootstrap import Container
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -29,6 +32,31 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 _DIGITS = re.compile(r"[0-9]+")
+T = TypeVar("T")
+#: threads for the blocking calls of a request (database, event store): as many as anyio's
+#: default limiter allows, so that one slow call does not hold up the rest
+_THREADS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="tsunagi-request")
+
+
+async def in_thread(func: Callable[..., T], *args: Any) -> T:
+    """`func(*args)` in a worker thread, awaited; a cancelled caller still waits for it.
+
+    `loop.run_in_executor` under `asyncio.shield`, rather than anyio's `to_thread`: the same
+    hop in about a quarter of the time when other threads want the GIL (anyio's limiter,
+    cancel scopes and task lookups run on every call). As with `to_thread`, the call is not
+    abandoned half-way: a cancellation is raised once it has returned.
+    """
+    call = functools.partial(contextvars.copy_context().run, func, *args)
+    future = asyncio.get_running_loop().run_in_executor(_THREADS, call)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        while not future.done():
+            try:
+                await asyncio.shield(future)
+            except asyncio.CancelledError:
+                continue
+        raise
 
 
 class HeadAsGet:
@@ -168,72 +196,146 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
-class Idempotency(BaseHTTPMiddleware):
-    """A POST retried with the same key and body gets the first response again."""
+class Idempotency:
+    """A POST retried with the same key and body gets the first response again.
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        key = request.headers.get("idempotency-key")
-        auth = request.headers.get("authorization", "")
-        if request.method != "POST" or not key or not auth.lower().startswith("bearer "):
-            return await call_next(request)
-        c = request.app.state.container
+    Plain ASGI: the answer is held until it is remembered, then sent as the app wrote it.
+    The user it authenticates is left in the scope (`KNOWN_USER`), so the endpoint's
+    `current_actor` does not look the token up a second time.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        key = headers.get("idempotency-key")
+        auth = headers.get("authorization", "")
+        if not key or not auth.lower().startswith("bearer "):
+            await self.app(scope, receive, send)
+            return
         try:
-            user = await to_thread.run_sync(c.users.authenticate, auth[7:].strip())
+            body = await _read_at_most(receive, MAX_BODY)  # already read by `BodyLimit`
+        except _ClientLeft:
+            return
+        if body is None:
+            await _too_large()(scope, receive, send)
+            return
+        receive = _replay(body, receive)
+        token = auth[7:].strip()
+        claim = (scope["method"], URL(scope=scope).path, key)
+        c: Container = scope["app"].state.container
+        try:
+            user, digest, stored = await in_thread(_claim, c, token, claim, body)
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
-            return unavailable_problem(DATABASE_DETAIL, retry_after=2)
+            await unavailable_problem(DATABASE_DETAIL, retry_after=2)(scope, receive, send)
+            return  # nothing was done
+        scope.setdefault("state", {})[KNOWN_USER] = (token, user)
         if user is None:
-            return await call_next(request)  # the endpoint answers 401
-        body = await request.body()
-        digest = body_digest(body)
-        scope = (user.id, request.method, request.url.path, key)
-        store = c.idempotency
-        try:
-            stored = await to_thread.run_sync(store.begin, *scope, digest)
-        except Exception as exc:
-            if not database_unavailable(exc):
-                raise
-            return unavailable_problem(DATABASE_DETAIL, retry_after=2)  # nothing was done
+            await self.app(scope, receive, send)  # the endpoint answers 401
+            return
         if stored is not None:
-            if stored.body_hash != digest:
-                return problem(422, "idempotency-key-reused",
-                               "Idempotency-Key が別の内容で再利用されました"
-                               " / Idempotency-Key reused",
-                               "同じキーで異なる内容が送られました。新しいキーを使ってください"
-                               " (this key was used with a different body)")
-            if stored.status == 0:
-                return problem(409, "idempotency-key-in-use",
-                               "同じキーの要求を処理中です / A request with this key is running",
-                               "同じ Idempotency-Key の最初の要求がまだ処理中です。少し待って"
-                               "再送してください (the first request with this key is still"
-                               " running; retry shortly)", headers={"Retry-After": "1"})
-            return Response(stored.body, status_code=stored.status, headers=stored.headers)
+            await _answer_stored(stored, digest)(scope, receive, send)
+            return
+        await _Remembered(c.idempotency, (user.id, *claim), digest, send).run(
+            self.app, scope, receive)
+
+
+#: the scope's state key under which `Idempotency` leaves (token, user or None)
+KNOWN_USER = "tsunagi.known_user"
+
+
+def _claim(c: Container, token: str, claim: tuple[str, str, str],
+           body: bytes) -> tuple[User | None, str, StoredResponse | None]:
+    """In one worker thread: the token's user, the body's digest and the key's claim."""
+    user = c.users.authenticate(token)
+    if user is None:
+        return None, "", None
+    digest = body_digest(body)
+    return user, digest, c.idempotency.begin(user.id, *claim, digest)
+
+
+def _answer_stored(stored: StoredResponse, digest: str) -> Response:
+    if stored.body_hash != digest:
+        return problem(422, "idempotency-key-reused",
+                       "Idempotency-Key が別の内容で再利用されました / Idempotency-Key reused",
+                       "同じキーで異なる内容が送られました。新しいキーを使ってください"
+                       " (this key was used with a different body)")
+    if stored.status == 0:
+        return problem(409, "idempotency-key-in-use",
+                       "同じキーの要求を処理中です / A request with this key is running",
+                       "同じ Idempotency-Key の最初の要求がまだ処理中です。少し待って"
+                       "再送してください (the first request with this key is still"
+                       " running; retry shortly)", headers={"Retry-After": "1"})
+    return Response(stored.body, status_code=stored.status, headers=stored.headers)
+
+
+class _Remembered:
+    """Runs the app for a claimed key: its answer is kept (or the claim released), then sent."""
+
+    def __init__(self, store: IdempotencyStore, claim: tuple[str, str, str, str], digest: str,
+                 send: Send) -> None:
+        self.store, self.claim, self.digest, self.send = store, claim, digest, send
+        self.start: Message | None = None
+        self.body = bytearray()
+        self.passing = False  # a transient answer: released, and passed on as it comes
+        self.settled = False  # finished or abandoned
+
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
         try:
-            response = await call_next(request)
+            await app(scope, receive, self.hold)
         except BaseException:
-            await _quietly(store.abandon, *scope)
+            if not self.settled:
+                self.settled = True
+                await _quietly(self.store.abandon, *self.claim)
             raise
-        if response.status_code >= 500 or response.status_code in (409, 412):
-            # Transient answers (a lost race, a stale version) are not replayed.
-            await _quietly(store.abandon, *scope)
-            return response
-        chunks = [part async for part in response.body_iterator]  # type: ignore[attr-defined]
-        content = b"".join(p if isinstance(p, bytes) else p.encode() for p in chunks)
-        headers = {k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS}
+        if not self.settled:  # the app ended without a whole answer
+            self.settled = True
+            await _quietly(self.store.abandon, *self.claim)
+
+    async def hold(self, message: Message) -> None:
+        if self.passing:
+            await self.send(message)
+            return
+        if message["type"] == "http.response.start":
+            self.start = message
+            status = message["status"]
+            if status >= 500 or status in (409, 412):
+                # Transient answers (a lost race, a stale version) are not replayed.
+                self.passing = self.settled = True
+                await _quietly(self.store.abandon, *self.claim)
+                await self.send(message)
+            return
+        if message["type"] != "http.response.body" or self.start is None:
+            await self.send(message)
+            return
+        self.body += message.get("body", b"")
+        if message.get("more_body", False):
+            return
+        status = self.start["status"]
+        content = bytes(self.body)
+        kept = {k.decode("latin-1").lower(): v.decode("latin-1")
+                for k, v in self.start.get("headers", ())}
+        replayed = {k: v for k, v in kept.items() if k in _REPLAYED_HEADERS}
         # The act is done: if the store cannot remember it now, the client still gets the
         # answer (a retry then waits for the claim to expire rather than acting twice at once).
-        await _quietly(store.finish, *scope,
-                       StoredResponse(digest, response.status_code, headers,
+        self.settled = True
+        await _quietly(self.store.finish, *self.claim,
+                       StoredResponse(self.digest, status, replayed,
                                       without_personal_data(content)))
-        return Response(content, status_code=response.status_code,
-                        headers=dict(response.headers))
+        await self.send(self.start)
+        await self.send({"type": "http.response.body", "body": content, "more_body": False})
 
 
 async def _quietly(func: Callable[..., None], *args: Any) -> None:
     """Run a bookkeeping call; a database outage is logged, not turned into a failure."""
     try:
-        await to_thread.run_sync(func, *args)
+        await in_thread(func, *args)
     except Exception as exc:
         if not database_unavailable(exc):
             raise

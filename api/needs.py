@@ -18,6 +18,7 @@ from api.deps import (
     FreshLog,
     FreshView,
 )
+from api.middleware import in_thread
 from api.render import RoundedJSONResponse, need_out, shown
 from api.schemas import (
     Command,
@@ -154,9 +155,13 @@ def respond(c: ContainerDep, actor: Actor, need: Need, position: int | None,
 
 @router.post("", status_code=201, response_model=NeedOut,
              responses=problem_responses(400, 401, 403, 409, 413, 422))
-def record_need(body: NeedIn, c: ContainerDep, actor: ActorDep,
-                need_id: CreationIdDep) -> JSONResponse:
+async def record_need(body: NeedIn, c: ContainerDep, actor: ActorDep,
+                      need_id: CreationIdDep) -> JSONResponse:
     """Record a need heard at an office; the reporter's data stays out of the event log."""
+    return await in_thread(_record_need, body, c, actor, need_id)
+
+
+def _record_need(body: NeedIn, c: Container, actor: Actor, need_id: UUID | None) -> JSONResponse:
     outcome = c.app.record_need(actor, body.command(), need_id=need_id)
     c.follower.poke()
     return respond(c, actor, outcome.aggregate, outcome.position, 201)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from infra.sql import Database
+from infra.sql import Database, Tx
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS idempotency ("
@@ -20,6 +22,10 @@ SCHEMA = (
 RETENTION = timedelta(hours=48)
 #: a claim whose request never finished (a crashed process) is released after this
 STALE_CLAIM = timedelta(minutes=2)
+#: seconds between purges of records past their time. Each purge scans the table (a few
+#: milliseconds at 10,000 keys, under the write lock), so it is not done on every claim;
+#: `begin` itself treats a record past its time as absent, whenever it was purged.
+PURGE_INTERVAL = 60.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class IdempotencyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.execute_script(SCHEMA)
+        self._next_purge = 0.0  # the first claim purges
 
     def begin(self, user_id: str, method: str, path: str, key: str,
               body_hash: str) -> StoredResponse | None:
@@ -55,22 +62,32 @@ class IdempotencyStore:
 
         None: the caller owns the key and must `finish` or `abandon` it. Otherwise the
         stored response, whose `status` is 0 while its first request is still running.
+        A record past its time (kept beyond `RETENTION`, or a claim older than
+        `STALE_CLAIM`) counts as absent: the key is claimed anew.
         """
         now = datetime.now(UTC)
+        expired, stale = (now - RETENTION).isoformat(), (now - STALE_CLAIM).isoformat()
+        scope = (user_id, method, path, key)
         with self.db.transaction() as tx:
-            tx.execute("DELETE FROM idempotency WHERE created_at < ?"
-                       " OR (status = 0 AND created_at < ?)",
-                       ((now - RETENTION).isoformat(), (now - STALE_CLAIM).isoformat()))
+            if time.monotonic() >= self._next_purge:
+                self._next_purge = time.monotonic() + PURGE_INTERVAL
+                tx.execute("DELETE FROM idempotency WHERE created_at < ?"
+                           " OR (status = 0 AND created_at < ?)", (expired, stale))
             tx.execute("INSERT INTO idempotency (user_id, method, path, key, body_hash, status,"
                        " headers, body, created_at) VALUES (?, ?, ?, ?, ?, 0, '{}', '', ?)"
-                       " ON CONFLICT DO NOTHING",
-                       (user_id, method, path, key, body_hash, now.isoformat()))
+                       " ON CONFLICT DO NOTHING", (*scope, body_hash, now.isoformat()))
             if tx.rowcount == 1:
                 return None
-            tx.execute("SELECT body_hash, status, headers, body FROM idempotency"
-                       " WHERE user_id = ? AND method = ? AND path = ? AND key = ?",
-                       (user_id, method, path, key))
-            row = tx.fetchone()
+            row = _select(tx, scope)
+            if row is not None and (row[4] < expired or (int(row[1]) == 0 and row[4] < stale)):
+                # Taken over only as it was read: a concurrent taker's update wins.
+                tx.execute("UPDATE idempotency SET body_hash = ?, status = 0, headers = '{}',"
+                           " body = '', created_at = ? WHERE user_id = ? AND method = ?"
+                           " AND path = ? AND key = ? AND created_at = ?",
+                           (body_hash, now.isoformat(), *scope, row[4]))
+                if tx.rowcount == 1:
+                    return None
+                row = _select(tx, scope)
         if row is None:  # its claim expired between our two statements: let it run again
             return None
         return StoredResponse(row[0], int(row[1]), json.loads(row[2]), row[3].encode())
@@ -89,3 +106,9 @@ class IdempotencyStore:
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM idempotency WHERE user_id = ? AND method = ? AND path = ?"
                        " AND key = ? AND status = 0", (user_id, method, path, key))
+
+
+def _select(tx: Tx, scope: tuple[str, str, str, str]) -> tuple[Any, ...] | None:
+    tx.execute("SELECT body_hash, status, headers, body, created_at FROM idempotency"
+               " WHERE user_id = ? AND method = ? AND path = ? AND key = ?", scope)
+    return tx.fetchone()
