@@ -33,6 +33,8 @@ from infra.sql import Database
 
 log = logging.getLogger(__name__)
 
+#: how often the relay asks for the log's end to set its lag gauge, in seconds
+LAG_INTERVAL = 1.0
 SCHEMA = ("CREATE TABLE IF NOT EXISTS relay_positions (topic TEXT PRIMARY KEY,"
           " position BIGINT NOT NULL)",)
 
@@ -71,6 +73,29 @@ class Lease(ABC):
         """Let another relay take over."""
 
 
+class InFlight:
+    """A batch sent: its last log position, and the futures of its messages."""
+
+    __slots__ = ("_seen", "failed", "futures", "last")
+
+    def __init__(self, last: int, futures: list[Any]) -> None:
+        self.last = last
+        self.futures = futures
+        self._seen = 0  # the futures before this one are done
+        self.failed = False
+
+    def done(self) -> bool:
+        """Whether every message is done (acknowledged, or `failed`); each future is looked
+        at until it is done, once after that."""
+        futures, i, end = self.futures, self._seen, len(self.futures)
+        while i < end and futures[i].is_done:
+            if futures[i].exception is not None:
+                self.failed = True
+            i += 1
+        self._seen = i
+        return i == end
+
+
 class Relay:
     """Publishes the log to a topic, at least once, in log order per key."""
 
@@ -94,10 +119,11 @@ class Relay:
         self._producer: Any = None
         #: the next log position to send; None: the one after the recorded position
         self._next: int | None = None
-        #: batches sent, oldest first, not yet recorded: (last position, futures)
-        self._pending: deque[tuple[int, list[Any]]] = deque()
+        #: batches sent, oldest first, not yet recorded
+        self._pending: deque[InFlight] = deque()
         self._kinds: dict[str, Kind | None] = {}
         self._key_partitions: clients.KeyPartitions | None = None
+        self._head, self._head_at = 0, -LAG_INTERVAL  # the log's end, and when it was read
         #: the stored state is the JSON transcoder's, as is (not enciphered nor compressed)
         mapper = log_app.mapper
         self._plain = (isinstance(mapper.transcoder, JSONTranscoder)
@@ -136,7 +162,7 @@ class Relay:
         except KafkaError as exc:  # no room or no metadata in time: the broker is away
             self._fail(f"sending failed: {exc}")
         last = notifications[-1].id
-        self._pending.append((last, futures))
+        self._pending.append(InFlight(last, futures))
         self._next = last + 1
         self.settle()
         return len(notifications)
@@ -197,21 +223,21 @@ class Relay:
                 late = f": {exc}"
         elif len(self._pending) > self.in_flight:
             required = 1
-            self._wait_for(self._pending[0][1], time.monotonic() + self.flush_timeout)
+            self._wait_for(self._pending[0].futures, time.monotonic() + self.flush_timeout)
         acknowledged, problem, settled = None, None, 0
         while self._pending:
-            last, futures = self._pending[0]
-            if not all(f.is_done for f in futures):
+            batch = self._pending[0]
+            if not batch.done():
                 if settled < required:
                     problem = f"messages not acknowledged in {self.flush_timeout:g} s{late}"
                 break
-            failed = [f.exception for f in futures if f.failed()]
-            if failed:
-                problem = (f"{len(failed)} of {len(futures)} messages not acknowledged:"
-                           f" {failed[0]}")
+            if batch.failed:
+                errors = [f.exception for f in batch.futures if f.exception is not None]
+                problem = (f"{len(errors)} of {len(batch.futures)} messages not"
+                           f" acknowledged: {errors[0]}")
                 break
             self._pending.popleft()
-            acknowledged, settled = last, settled + 1
+            acknowledged, settled = batch.last, settled + 1
         if acknowledged is not None:
             self._record(acknowledged)
             self._lag(acknowledged)
@@ -236,9 +262,14 @@ class Relay:
         raise BrokerUnavailable(problem)
 
     def _lag(self, published: int) -> None:
+        """Set the gauges; the log's end is asked for at most every `LAG_INTERVAL` seconds
+        (a query per batch is a round trip or two on PostgreSQL, for a gauge)."""
+        now = time.monotonic()
+        if now - self._head_at >= LAG_INTERVAL or published > self._head:
+            self._head = self.log_app.recorder.max_notification_id() or 0
+            self._head_at = now
         RELAY_PUBLISHED.labels(topic=self.topic).set(published)
-        RELAY_LAG.labels(topic=self.topic).set(
-            max((self.log_app.recorder.max_notification_id() or 0) - published, 0))
+        RELAY_LAG.labels(topic=self.topic).set(max(self._head - published, 0))
 
     def _discard_producer(self) -> None:
         producer, self._producer = self._producer, None
