@@ -101,7 +101,7 @@ class Relay:
 
     def __init__(self, log_app: Any, db: Database, make_producer: Callable[[], Any],
                  topic: str, *, lease: Lease, waker: Callable[[threading.Event], Waker],
-                 batch_size: int = 500, flush_timeout: float = 30.0,
+                 batch_size: int = 2000, flush_timeout: float = 30.0,
                  poll_interval: float = 0.2, in_flight: int = 4) -> None:
         self.log_app = log_app
         self.db = db
