@@ -66,11 +66,10 @@ def relay(settings: Settings) -> dict[str, Any]:
 
 def raw(settings: Settings) -> dict[str, Any]:
     """Read and encode as the relay does, then send the same messages with a bare producer."""
-    from consumers.envelope import encode
     from wiring.bootstrap import build_relay
 
-    process = build_relay(settings)  # its log, router and codec: the relay's own code
-    log, router, codec = process.log, process.relay.router, process.relay.codec
+    process = build_relay(settings)  # its log and its `message`: the relay's own code
+    log, message = process.log, process.relay.message
     page = settings.relay_batch_size
     try:
         started, start, count = time.perf_counter(), 1, 0
@@ -82,9 +81,7 @@ def raw(settings: Settings) -> dict[str, Any]:
         messages: list[tuple[bytes, bytes]] = []
         started, start = time.perf_counter(), 1
         while notifications := log.recorder.select_notifications(start=start, limit=page):
-            for n in notifications:
-                event = log.mapper.to_domain_event(n)
-                messages.append(encode(n.id, event, router.route(event), codec))
+            messages.extend(map(message, notifications))
             start = notifications[-1].id + 1
         encode_seconds = time.perf_counter() - started
     finally:

@@ -10,6 +10,7 @@ event's route is read from its aggregate's first event (once; then cached).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -48,18 +49,20 @@ class Router:
 
     def route(self, event: Event) -> Route:
         """The event's city and ward."""
-        aggregate_id = event.originator_id
+        return self.route_of(event.originator_id, event.originator_version, event.__dict__)
+
+    def route_of(self, aggregate_id: UUID, version: int, fields: Mapping[str, Any]) -> Route:
+        """The route of an aggregate's event at `version`, whose attributes are `fields`
+        (a domain event's, or its stored JSON parsed: `city` and `ward` are plain text)."""
         route = self._routes.get(aggregate_id)
         if route is None:
-            creation = event
-            if event.originator_version != 1:
+            if version != 1:
                 first = self.log.recorder.select_events(aggregate_id, lte=1, limit=1)
                 if not first:
                     raise UnroutableEvent(f"no creation event for aggregate {aggregate_id}")
-                creation = self.log.mapper.to_domain_event(first[0])
+                fields = self.log.mapper.to_domain_event(first[0]).__dict__
             # A city-wide indicator observation has no ward: it is keyed to the city.
-            ward = creation.ward or CITY_WIDE  # type: ignore[attr-defined]
-            route = Route(creation.city, ward)  # type: ignore[attr-defined]
+            route = Route(fields["city"], fields["ward"] or CITY_WIDE)
             self._routes[aggregate_id] = route
             if len(self._routes) > CACHE_SIZE:
                 self._routes.popitem(last=False)

@@ -39,8 +39,10 @@ class Settings(BaseSettings):
     kafka_partitions: int = 6
     #: replicas of the topic when the relay creates it (1 for a single local broker)
     kafka_replication: int = 1
-    #: events the relay publishes per batch (its position is recorded after each)
-    relay_batch_size: int = 500
+    #: events the relay reads and sends per batch (its position is recorded after each is
+    #: acknowledged; up to 4 are in flight). 2,000 rather than 500: on PostgreSQL each batch
+    #: costs a few round trips (read, record), ~20 % of a 10k-event catch-up at 500
+    relay_batch_size: int = 2000
     #: how long the relay waits for the broker to acknowledge a batch, in seconds
     kafka_flush_timeout: float = 30.0
 

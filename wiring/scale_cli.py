@@ -81,11 +81,12 @@ def _serve_metrics(port: int | None) -> None:
 def _relay(args: argparse.Namespace) -> int:
     from wiring.bootstrap import KafkaNotConfigured, build_relay
 
+    # before the start, which takes a while: a SIGTERM meanwhile ends it cleanly (exit 0) too
+    stop = _until_signalled()
     try:
         process = build_relay(Settings())
     except KafkaNotConfigured as exc:
         raise UserError(str(exc)) from exc
-    stop = _until_signalled()
     _serve_metrics(args.metrics_port)
     try:
         process.relay.run(stop, once=args.once)

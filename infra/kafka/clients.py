@@ -9,6 +9,7 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
+from kafka.partitioner.default import DefaultPartitioner, murmur2
 
 #: reconnect within a second of a broker coming back (the default backs off up to 30 s)
 RECONNECT_BACKOFF_MAX_MS = 1000
@@ -23,6 +24,38 @@ def producer(bootstrap: str) -> KafkaProducer:
         allow_auto_create_topics=False,  # the relay creates it, with its partitions
         # longer than any outage we ride out: expired batches wedge kafka-python 3.0.12
         delivery_timeout_ms=120_000)
+
+
+class KeyPartitions:
+    """The partition of each key, as the producer's default partitioner picks it, worked
+    out once per key (a relay has a handful of keys, and the partitioner spends more per
+    message than anything else in `send` but the batch append: it sorts the partitions and
+    hashes the key in Python every time)."""
+
+    def __init__(self, partitions: set[int]) -> None:
+        self.partitions = sorted(partitions)
+        self._of: dict[bytes, int] = {}
+
+    def __call__(self, key: bytes) -> int:
+        """`DefaultPartitioner.partition` for a key that is not None."""
+        try:
+            return self._of[key]
+        except KeyError:
+            found = self.partitions[(murmur2(key) & 0x7FFFFFFF) % len(self.partitions)]
+            self._of[key] = found
+            return found
+
+
+def key_partitions(producer: KafkaProducer, topic: str,
+                   known: KeyPartitions | None = None) -> KeyPartitions | None:
+    """The topic's `KeyPartitions` (`known` again while its partitions are the same); None
+    when the producer has a partitioner of its own, which then picks as it does."""
+    if type(producer.config["partitioner"]) is not DefaultPartitioner:
+        return None
+    partitions = producer.partitions_for(topic)
+    if known is not None and known.partitions == sorted(partitions):
+        return known
+    return KeyPartitions(partitions)
 
 
 def consumer(bootstrap: str, group: str, **config: Any) -> KafkaConsumer:
