@@ -29,7 +29,7 @@ from domain.errors import InvalidCommand
 from domain.groupings import GROUP_BYS
 from domain.metrics import METRIC_CLOCKS, end_to_end_clock, proposal_clocks
 from domain.states import OPEN
-from projections.clock_summaries import PrometheusFigures
+from projections.summary_reads import PrometheusFigures
 from wiring.bootstrap import Container
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])

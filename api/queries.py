@@ -22,11 +22,11 @@ from domain.permissions import NEED_RULES, PROPOSAL_RULES, Actor, Scope, permits
 from domain.plan_progress import NeedItem, PlanProgress, ProposalItem, plan_progress
 from domain.proposal import Proposal
 from domain.uniformity import PlaceFigure, Uniformity, figures, uniformity
+from projections.agenda_reads import Card
 from projections.department_queue import QueueItem
 from projections.indicator_observations import latest_per_place
 from projections.needs_index import NeedFilter
 from projections.proposals_index import ProposalFilter
-from projections.ward_agenda import Card
 from projections.ward_feedback import FeedbackItem
 from wiring.bootstrap import Container
 

@@ -13,25 +13,23 @@ import json
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Transcoder
 
 from domain.application import event_type_name
-from domain.base import TrackedAggregate
 from domain.errors import InvalidCommand
 from infra.sql import Database, Tx
 from projections import tracking
 from projections.batch import BatchTx, FlushFailed, transient
+from projections.kept import KeptStates
 from projections.tracking import ViewFailure
 
 Event = DomainEventProtocol[Any]
-A = TypeVar("A", bound=TrackedAggregate)
 R = TypeVar("R")
 #: tries at creating a view's tables when several processes start at once
 SCHEMA_ATTEMPTS = 5
@@ -78,9 +76,6 @@ class Delivery:
 __all__ = ["Delivery", "Event", "HandlerFailed", "View", "ViewStopped", "transient"]
 
 
-#: states encoded lately, by (aggregate id, version): see `View.encode_state`
-_ENCODED: dict[tuple[UUID, int], str] = {}
-_ENCODED_SIZE = 5_000
 #: the last batch's subject ids: every view of a follower is handed the same batch
 _last_ids: tuple[Sequence[tuple[int, Event]], frozenset[str]] | None = None
 
@@ -97,7 +92,7 @@ def _subject_ids(batch: Sequence[tuple[int, Event]]) -> frozenset[str]:
     return ids
 
 
-class View(ABC):
+class View(KeptStates, ABC):
     """A projection of the log: pure handlers from event to view change, plus its store.
 
     `version` names what the handlers make of the log: raise it when they change what
@@ -262,39 +257,6 @@ class View(ABC):
         batch ends, and any other statement first writes those of the tables it names.
         """
 
-    def upsert(self, tx: Tx, sql: str, key: Hashable,
-               params: Callable[[], Sequence[Any]]) -> None:
-        """Write a row derived from a state `evolve` keeps, once per batch (last one wins).
-
-        `params` is called when the batch ends, so the row is built and its state
-        encoded once however many of the batch's events changed it. `sql` must have
-        the same effect then as at each event (an `INSERT … ON CONFLICT DO UPDATE` of
-        the row of `key`, or an `UPDATE` of the rows the state decides).
-        """
-        if isinstance(tx, BatchTx):
-            tx.defer(sql, (key,), params)
-        else:
-            tx.execute(sql, params())
-
-    def mark(self, tx: Tx, finisher: str, subject: str, state: Any,
-             store: Callable[[Tx, dict[str, Any]], None]) -> None:
-        """Have `store(tx, {subject: state, …})` write the rows that follow from the state
-        of each subject marked for `finisher`, once when the batch ends (`BatchTx.at_end`):
-        for rows that depend only on the state the batch leaves, however many of its
-        events changed it. The state object is the caller's: it may change it until then.
-        """
-        if not isinstance(tx, BatchTx):
-            store(tx, {subject: state})
-            return
-        marked = tx.marked((self.name, finisher))
-        marked[subject] = state
-
-        def run() -> None:
-            subjects = dict(marked)
-            marked.clear()
-            store(tx, subjects)
-        tx.at_end((self.name, finisher), run)
-
     def drop(self) -> None:
         """Empty the view and forget where it was, so it rebuilds from the start."""
         with self.db.transaction() as tx:
@@ -328,94 +290,6 @@ class View(ABC):
         next_cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) \
             if len(rows) > limit else None
         return rows[:limit], next_cursor
-
-    # ── helpers for views that keep an aggregate's state ──────────────────
-
-    def encode_state(self, aggregate: TrackedAggregate) -> str:
-        """The aggregate's attributes as JSON text (dates and UUIDs kept typed).
-
-        An aggregate's state at a version follows from its events alone, so the text is
-        kept for the next view that stores the same aggregate at the same version (five
-        views keep needs' and proposals' states: a rebuild encodes each once, not five times).
-        """
-        key = (aggregate.id, aggregate.version)
-        text = _ENCODED.get(key)
-        if text is None:
-            text = self.transcoder.encode(aggregate.state()).decode()
-            if len(_ENCODED) >= _ENCODED_SIZE:
-                _ENCODED.clear()
-            _ENCODED[key] = text
-        return text
-
-    def evolve(self, tx: Tx, table: str, cls: type[A], event: Event) -> A | None:
-        """The aggregate kept in `table`, with `event` applied (None if it was never seen).
-
-        The domain's own event handlers do the work, so a view never re-implements a rule.
-        In a batch the aggregate is read once and kept (`BatchTx.states`): the object
-        returned is the one the batch's next event for it changes.
-        """
-        states = tx.states if isinstance(tx, BatchTx) else None
-        key = (table, str(event.originator_id))
-        aggregate: A | None = None
-        if event.originator_version > 1:  # not the creation event
-            if states is not None and key in states:
-                aggregate = states[key]
-            else:
-                text = self._stored_state(tx, table, key[1])
-                aggregate = None if text is None else self.decode_state(cls, text)
-                if states is not None:
-                    states[key] = aggregate
-            if aggregate is None:
-                return None  # its creation predates this view's data; a rebuild restores it
-        result = event.mutate(aggregate)  # type: ignore[attr-defined]
-        assert isinstance(result, cls)
-        if states is not None:
-            states[key] = result
-        return result
-
-    @staticmethod
-    def _stored_state(tx: Tx, table: str, id_: str) -> str | None:
-        if isinstance(tx, BatchTx):
-            return tx.stored_state(table, id_)
-        tx.execute(f"SELECT state FROM {table} WHERE id = ?", (id_,))
-        row = tx.fetchone()
-        return None if row is None else str(row[0])
-
-    @staticmethod
-    def kept(tx: Tx, table: str, id_: str) -> tuple[bool, Any]:
-        """(True, the aggregate or None) when the batch keeps the state of `id_` in
-        `table`; (False, None) when its row is to be read (see `BatchTx.read_unkept`)."""
-        if isinstance(tx, BatchTx) and (table, id_) in tx.states:
-            return True, tx.states[(table, id_)]
-        return False, None
-
-    def load_kept(self, tx: Tx, table: str, cls: type[A], id_: str) -> tuple[bool, A | None]:
-        """As `kept`, but reading the state of one of the batch's aggregates first (with
-        the others', see `BatchTx.stored_state`), so a lookup costs no statement of its own."""
-        found, aggregate = self.kept(tx, table, id_)
-        if found or not isinstance(tx, BatchTx) or id_ not in tx.ids:
-            return found, aggregate
-        text = tx.stored_state(table, id_)
-        loaded = None if text is None else self.decode_state(cls, text)
-        tx.states[(table, id_)] = loaded
-        return True, loaded
-
-    @staticmethod
-    def read_unkept(tx: Tx, table: str, sql: str,
-                    params: Sequence[Any]) -> tuple[Any, ...] | None:
-        """One row of a state `kept` said the batch does not keep, without writing the
-        batch's other rows first."""
-        if isinstance(tx, BatchTx):
-            return tx.read_unkept(table, sql, params)
-        tx.execute(sql, params)
-        return tx.fetchone()
-
-    def decode_state(self, cls: type[A], text: str) -> A:
-        """Rebuild an aggregate object from stored state, without replaying its events."""
-        aggregate = object.__new__(cls)
-        aggregate.__dict__.update(self.transcoder.decode(text.encode()))
-        aggregate.__dict__["_pending_events"] = []
-        return aggregate
 
 
 def search_text(*parts: str | None) -> str:

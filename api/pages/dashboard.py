@@ -20,7 +20,7 @@ from domain.backlog import BACKLOG_BUCKETS
 from domain.calendar import JST
 from domain.errors import InvalidCommand
 from domain.metrics import UNIFORMITY_METRICS, GroupMetrics
-from projections.ward_agenda import end_of_day_jst
+from projections.agenda_reads import end_of_day_jst
 from wiring.bootstrap import Container
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
