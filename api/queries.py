@@ -40,6 +40,7 @@ class DepartmentQueue:
     department: str
     as_of: datetime
     items: list[QueueItem]
+    next_cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,15 @@ class MeetingAgenda:
     common_needs: list[AgendaGroup]
 
 
-def department_queue(c: Container, department: str) -> DepartmentQueue:
-    """The division's open proposals (lead or co) and final ones still owing feedback."""
+def department_queue(c: Container, department: str, limit: int = 50,
+                     cursor: str | None = None) -> DepartmentQueue:
+    """A page of the division's open proposals (lead or co) and final ones still owing
+    feedback, as of now."""
     if c.city.department(department) is None:
         raise NotFound("department", department)
     now = c.now()
-    return DepartmentQueue(department, now,
-                           c.department_queue.queue(department, c.city, c.calendar, now))
+    items, next_cursor = c.department_queue.queue(department, c.calendar, now, limit, cursor)
+    return DepartmentQueue(department, now, items, next_cursor)
 
 
 def feedback_page(c: Container, column: str, value: str, limit: int = 50,

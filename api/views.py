@@ -18,6 +18,10 @@ from projections.ward_feedback import FeedbackItem
 router = APIRouter(prefix="/views", tags=["views"])
 
 
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=500)]
+
+
 class QueueItemOut(BaseModel):
     """A proposal on a division's desk."""
 
@@ -77,16 +81,14 @@ class OfficeFeedbackOut(BaseModel):
     next_cursor: str | None
 
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=500)]
-
-
 @router.get("/department-queue/{department}", response_model=DepartmentQueueOut,
             dependencies=[FreshView("department_queue")],
             responses=problem_responses(401, 404, 422, 503))
-def department_queue(department: str, c: ContainerDep, _: ActorDep) -> dict[str, Any]:
-    """The division's open proposals (lead or co) and final ones still owing feedback."""
-    queue = queries.department_queue(c, department)
+def department_queue(department: str, c: ContainerDep, _: ActorDep, limit: Limit = 50,
+                     cursor: Cursor = None) -> dict[str, Any]:
+    """The division's open proposals (lead or co) and final ones still owing feedback,
+    a page at a time in queue order."""
+    queue = queries.department_queue(c, department, limit, cursor)
     return {
         "department": department,
         "as_of": shown(queue.as_of),
@@ -96,7 +98,7 @@ def department_queue(department: str, c: ContainerDep, _: ActorDep) -> dict[str,
                    "clock": i.clock, "due_on": i.due_on,
                    "business_days_open": i.business_days_open, "overdue": i.overdue}
                   for i in queue.items],
-        "next_cursor": None,
+        "next_cursor": queue.next_cursor,
     }
 
 

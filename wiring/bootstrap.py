@@ -133,7 +133,7 @@ def build_views(db: Database, transcoder: Transcoder, city: CityData | None = No
     city = city or load_city(Settings().city)
     calendar = calendar or default_calendar()
     return [NeedsIndex(db, transcoder), ProposalsIndex(db, transcoder),
-            DepartmentQueue(db, transcoder), WardFeedback(db, transcoder),
+            DepartmentQueue(db, transcoder, city, calendar), WardFeedback(db, transcoder),
             ClockFactsView(db, transcoder), WardAgenda(db, transcoder),
             IndicatorObservations(db, transcoder),
             ClockSummariesView(db, transcoder, city, calendar)]

@@ -39,14 +39,20 @@ def ward_desk(request: Request, ward: str) -> Response:
                   can_draft=actor.is_ward(ward) or actor.role == Role.ADMIN)
 
 
+#: items per page of a division's queue
+QUEUE_PAGE = 50
+
+
 @router.get("/queue/{department}")
-def department_queue(request: Request, department: str) -> Response:
-    """The division's queue: overdue first by due date, each with its clock."""
+def department_queue(request: Request, department: str,
+                     cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+    """A page of the division's queue, nearest due date first, each with its clock; the
+    next page from the cursor the "next" link carries."""
     actor = session.require_actor(request)
     c: Container = request.app.state.container
     queries.fresh_views(c)
-    return render(request, "queue.html", actor=actor,
-                  queue=queries.department_queue(c, department))
+    return render(request, "queue.html", actor=actor, paged=cursor is not None,
+                  queue=queries.department_queue(c, department, QUEUE_PAGE, cursor))
 
 
 def _feedback(request: Request, column: str, value: str, status: str | None,

@@ -193,7 +193,11 @@ def read_everything(c: Container) -> None:
     c.needs_index.list(NeedFilter(q="要望"), 200, None)
     c.proposals_index.list(ProposalFilter(), 200, None)
     for department in DEPARTMENTS:
-        c.department_queue.queue(department, c.city, c.calendar, NOW)
+        cursor = None
+        while True:  # every page, each cursor as handed out
+            _, cursor = c.department_queue.queue(department, c.calendar, NOW, 3, cursor)
+            if cursor is None:
+                break
     for ward in WARDS:
         c.ward_feedback.list("ward", ward, 200, None)
     c.ward_agenda.agenda(date(2000, 1, 1), date(2099, 12, 31), None, c.city, c.calendar, NOW)
