@@ -26,7 +26,7 @@ from domain.errors import InvalidCommand
 from infra.sql import Database, Tx
 from projections import tracking
 from projections.batch import BatchTx, FlushFailed, transient
-from projections.kept import KeptStates
+from projections.kept import KeptStates, share_encodings
 from projections.tracking import ViewFailure
 
 Event = DomainEventProtocol[Any]
@@ -180,6 +180,7 @@ class View(KeptStates, ABC):
     def _apply_log(self, tx: BatchTx, batch: Sequence[tuple[int, Event]]) -> int:
         current = tracking.lock_log_position(tx.tx, self.db, self.name)
         tx.ids.update(_subject_ids(batch))
+        share_encodings(batch)
         for position, event in batch:
             if position <= current:
                 continue  # already applied: at-least-once delivery, exactly-once effect
@@ -217,6 +218,7 @@ class View(KeptStates, ABC):
             return next_offset
         known = tracking.key_positions(raw, self.name, {d.key for d in fresh if d.event})
         tx.ids.update(str(d.event.originator_id) for d in fresh if d.event is not None)
+        share_encodings(deliveries)
         reached: dict[str, int] = {}
         applied: set[int] = set()
         for delivery in fresh:

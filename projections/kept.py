@@ -10,6 +10,7 @@ follow from a state as the batch leaves it are written once too (`mark`). A mixi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -24,9 +25,19 @@ from projections.batch import BatchTx
 Event = DomainEventProtocol[Any]
 A = TypeVar("A", bound=TrackedAggregate)
 
-#: states encoded lately, by (aggregate id, version): see `View.encode_state`
-_ENCODED: dict[tuple[UUID, int], str] = {}
-_ENCODED_SIZE = 5_000
+#: per thread: the batch being applied, and the states its views encoded, by
+#: (aggregate id, version) — see `share_encodings`
+_batch = threading.local()
+
+
+def share_encodings(batch: object) -> None:
+    """Let the views handed this very batch share the states they encode (`encode_state`).
+
+    Scoped to one batch object (and thread), so two stores in one process never share:
+    within a batch every view reads the same log.
+    """
+    if getattr(_batch, "of", None) is not batch:
+        _batch.of, _batch.encoded = batch, {}
 
 
 class KeptStates:
@@ -71,17 +82,17 @@ class KeptStates:
     def encode_state(self, aggregate: TrackedAggregate) -> str:
         """The aggregate's attributes as JSON text (dates and UUIDs kept typed).
 
-        An aggregate's state at a version follows from its events alone, so the text is
-        kept for the next view that stores the same aggregate at the same version (five
-        views keep needs' and proposals' states: a rebuild encodes each once, not five times).
+        An aggregate's state at a version follows from its events alone, so within a batch
+        the text is kept for the next view that stores the same aggregate at the same
+        version (five views keep needs' and proposals' states: each is encoded once).
         """
+        encoded: dict[tuple[UUID, int], str] | None = getattr(_batch, "encoded", None)
         key = (aggregate.id, aggregate.version)
-        text = _ENCODED.get(key)
+        text = encoded.get(key) if encoded is not None else None
         if text is None:
             text = self.transcoder.encode(aggregate.state()).decode()
-            if len(_ENCODED) >= _ENCODED_SIZE:
-                _ENCODED.clear()
-            _ENCODED[key] = text
+            if encoded is not None:
+                encoded[key] = text
         return text
 
     def evolve(self, tx: Tx, table: str, cls: type[A], event: Event) -> A | None:
