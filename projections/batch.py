@@ -102,8 +102,6 @@ class BatchTx(Tx):
         self._held: dict[str, _Held] = {}
         #: ids of the aggregates the batch's events are of (their states read together)
         self.ids: set[str] = set()
-        self._read: set[str] = set()  # tables whose rows for `ids` are in `_texts`
-        self._texts: dict[tuple[str, str], str] = {}
         self._rows: dict[str, dict[str, list[tuple[Any, ...]]]] = {}  # `batch_rows` read
         self._finishers: dict[Hashable, Callable[[], None]] = {}
         self._marks: dict[Hashable, dict[str, Any]] = {}
@@ -187,39 +185,27 @@ class BatchTx(Tx):
         return held & _names(sql)
 
     def stored_state(self, table: str, id_: str) -> str | None:
-        """The `state` column of a row whose state the batch has not kept yet.
-
-        The first call for a table reads the rows of every aggregate of the batch at
-        once (a statement per `READ_CHUNK` ids, not one per aggregate).
-        """
-        if id_ not in self.ids:
-            row = self.read_unkept(table, f"SELECT state FROM {table} WHERE id = ?", (id_,))
-            return None if row is None else str(row[0])
-        if table not in self._read:
-            self._read.add(table)
-            wanted = sorted(i for i in self.ids if (table, i) not in self.states)
-            for start in range(0, len(wanted), READ_CHUNK):
-                chunk = wanted[start:start + READ_CHUNK]
-                marks = ", ".join("?" for _ in chunk)
-                self._flush_inserts(table)
-                self.tx.execute(f"SELECT id, state FROM {table} WHERE id IN ({marks})", chunk)
-                self._texts.update({(table, str(r[0])): str(r[1]) for r in self.tx.fetchall()})
-        return self._texts.pop((table, id_), None)
+        """The `state` column of a row whose state the batch has not kept yet (read with
+        the rest of the batch's, see `batch_rows`)."""
+        rows = self.batch_rows(f"SELECT id, state FROM {table} WHERE id IN ({{ids}})", id_)
+        return str(rows[0][1]) if rows else None
 
     def batch_rows(self, sql: str, id_: str) -> list[tuple[Any, ...]]:
         """The rows of `id_` that `sql` selects: its first column is a subject's id and it
         ends in `IN ({ids})`. The first call for a statement reads them for every subject
-        of the batch not asked for yet (`READ_CHUNK` ids a statement); a subject's rows are
-        handed out once (the caller keeps them from then on).
+        of the batch (`READ_CHUNK` ids a statement, not one statement per subject); a
+        subject's rows are handed out once, for a subject the batch does not keep yet (the
+        caller keeps it from then on). Rows held back by `defer` are those of subjects the
+        batch keeps, so only plain `INSERT`s into the tables named are written first.
         """
         if id_ not in self.ids:
-            self.flush(self.tables_named(sql))
+            self._flush_inserts_named(sql)
             self.tx.execute(sql.format(ids="?"), (id_,))
             return self.tx.fetchall()
         found = self._rows.get(sql)
         if found is None:
             found = self._rows[sql] = {}
-            self.flush(self.tables_named(sql))
+            self._flush_inserts_named(sql)
             wanted = sorted(self.ids)
             for start in range(0, len(wanted), READ_CHUNK):
                 chunk = wanted[start:start + READ_CHUNK]
@@ -237,6 +223,10 @@ class BatchTx(Tx):
         self._flush_inserts(table)
         self.tx.execute(sql, params)
         return self.tx.fetchone()
+
+    def _flush_inserts_named(self, sql: str) -> None:
+        for table in self.tables_named(sql):
+            self._flush_inserts(table)
 
     def _flush_inserts(self, table: str) -> None:
         if any(h.table == table and not h.keyed for h in self._held.values()):
