@@ -149,11 +149,7 @@ class ClockSummariesView(SummaryReads, View):
             kept: _Subject | None = tx.states[key]
             return kept
         sql = "SELECT id, kind, ward, seq, facts FROM clock_summaries WHERE id IN ({ids})"
-        if isinstance(tx, BatchTx):
-            rows = tx.batch_rows(sql, subject)
-        else:
-            tx.execute(sql.format(ids="?"), (subject,))
-            rows = tx.fetchall()
+        rows = self.subject_rows(tx, sql, subject)
         kept = _Subject(str(rows[0][1]), str(rows[0][2]), int(rows[0][3]),
                         decode_facts(rows[0][4])) if rows else None
         if isinstance(tx, BatchTx):

@@ -149,6 +149,15 @@ class KeptStates:
         return True, loaded
 
     @staticmethod
+    def subject_rows(tx: Tx, sql: str, subject: str) -> list[tuple[Any, ...]]:
+        """The rows of a subject the batch does not keep yet, read with the rest of the
+        batch's (`BatchTx.batch_rows`: `sql` ends in `IN ({ids})`)."""
+        if isinstance(tx, BatchTx):
+            return tx.batch_rows(sql, subject)
+        tx.execute(sql.format(ids="?"), (subject,))
+        return tx.fetchall()
+
+    @staticmethod
     def read_unkept(tx: Tx, table: str, sql: str,
                     params: Sequence[Any]) -> tuple[Any, ...] | None:
         """One row of a state `kept` said the batch does not keep, without writing the

@@ -201,26 +201,20 @@ class WardAgenda(AgendaReads, View):
         if isinstance(tx, BatchTx) and ("ward_agenda_cases", subject) in tx.states:
             kept: _Case | None = tx.states[("ward_agenda_cases", subject)]
             return kept
-        cases = self._rows(tx, "SELECT id, ward, title, lead_department, facts"
-                           " FROM ward_agenda_cases WHERE id IN ({ids})", subject)
+        cases = self.subject_rows(tx, "SELECT id, ward, title, lead_department, facts"
+                                  " FROM ward_agenda_cases WHERE id IN ({ids})", subject)
         if not cases:
             case = None
         else:
-            spans = self._rows(tx, "SELECT proposal, kind, lead_department, due_base, from_at"
-                               f" FROM ward_agenda_spans WHERE to_at = '{OPEN_SPAN}'"
-                               " AND proposal IN ({ids})", subject)
+            spans = self.subject_rows(
+                tx, "SELECT proposal, kind, lead_department, due_base, from_at"
+                f" FROM ward_agenda_spans WHERE to_at = '{OPEN_SPAN}' AND proposal IN ({{ids}})",
+                subject)
             _, ward, title, lead, facts = cases[0]
             case = _Case(str(ward), str(title), str(lead), list(_decode_facts(facts)),
                          {str(k): (str(d), int(b), str(f)) for _, k, d, b, f in spans})
         self._keep(tx, subject, case)
         return case
-
-    @staticmethod
-    def _rows(tx: Tx, sql: str, subject: str) -> list[tuple[Any, ...]]:
-        if isinstance(tx, BatchTx):
-            return tx.batch_rows(sql, subject)
-        tx.execute(sql.format(ids="?"), (subject,))
-        return tx.fetchall()
 
     def _write_case(self, tx: Tx, subject: str, case: _Case) -> None:
         self.upsert(tx, _CASE_UPSERT, subject, lambda: (
